@@ -1,0 +1,5 @@
+"""Safe model persistence: a directory of JSON + safetensors, never pickle."""
+
+from tagwise.io._model_io import FORMAT_VERSION, MODEL_KINDS, load_model, read_manifest, save_model
+
+__all__ = ["FORMAT_VERSION", "MODEL_KINDS", "load_model", "read_manifest", "save_model"]
