@@ -1,1 +1,8 @@
-"""tagwise.cli."""
+"""The ``tagwise`` command line. One subcommand per module; each only translates into a library call."""
+
+from tagwise.cli._app import app, main
+
+# Importing a command module registers its subcommand(s) on ``app``.
+from tagwise.cli import _cv, _predict, _train  # noqa: E402,F401  isort: skip
+
+__all__ = ["app", "main"]
