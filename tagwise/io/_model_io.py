@@ -46,6 +46,7 @@ MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 # Closed allow-list: model kind → "module:Class" inside tagwise. Extend when a model kind lands.
 MODEL_KINDS: dict[str, str] = {
     "mlp": "tagwise.models._mlp:MLPClassifier",
+    "linear": "tagwise.models._linear:LinearOneVsRest",
 }
 
 
