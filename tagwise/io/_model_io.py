@@ -75,6 +75,7 @@ _REF = "__tagwise_artifact__"  # {"__tagwise_artifact__": "c0"} stands for the c
 MODEL_KINDS: dict[str, str] = {
     "mlp": "tagwise.models._mlp:MLPClassifier",
     "linear": "tagwise.models._linear:LinearOneVsRest",
+    "thresholded": "tagwise.thresholds._classifier:ThresholdedClassifier",
 }
 
 

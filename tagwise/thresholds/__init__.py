@@ -1,1 +1,37 @@
-"""tagwise.thresholds."""
+"""Threshold strategies (fixed, global, per-label, top-k, cardinality) and ThresholdedClassifier.
+
+See :mod:`tagwise.thresholds._strategies` for the strategies and their spec strings.
+"""
+
+from tagwise.thresholds._classifier import ThresholdedClassifier, out_of_fold_scores
+from tagwise.thresholds._strategies import (
+    STRATEGIES,
+    CardinalityCut,
+    FixedThreshold,
+    GlobalThreshold,
+    PerLabelThreshold,
+    ThresholdStrategy,
+    TopK,
+    best_f1_thresholds,
+    grid_counts,
+    grid_scores,
+    make_strategy,
+    strategy_from_state,
+)
+
+__all__ = [
+    "STRATEGIES",
+    "CardinalityCut",
+    "FixedThreshold",
+    "GlobalThreshold",
+    "PerLabelThreshold",
+    "ThresholdStrategy",
+    "ThresholdedClassifier",
+    "TopK",
+    "best_f1_thresholds",
+    "grid_counts",
+    "grid_scores",
+    "make_strategy",
+    "out_of_fold_scores",
+    "strategy_from_state",
+]
