@@ -60,7 +60,7 @@ class ToyLinearTagger(MultiLabelMixin, BaseEstimator):
         if self.delay:
             time.sleep(self.delay)
         logits = np.asarray(X @ self.coef_.T, dtype=np.float32) + self.intercept_
-        return 1.0 / (1.0 + np.exp(-logits))
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -50.0, 50.0)))
 
     def _artifact_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"solver": "ridge"}, {
