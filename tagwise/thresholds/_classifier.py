@@ -29,17 +29,29 @@ from tagwise.exceptions import ConfigError, DataFormatError
 from tagwise.metrics._core import check_scores
 from tagwise.thresholds._strategies import ThresholdStrategy, make_strategy, strategy_from_state
 
-__all__ = ["ThresholdedClassifier", "out_of_fold_scores"]
+__all__ = ["ThresholdedClassifier", "out_of_fold_scores", "predict_scores"]
+
+
+def predict_scores(model: Any, X: Any) -> np.ndarray | None:
+    """``model.predict_proba(X)`` as one (n_samples, n_labels) array; None without the method.
+
+    scikit-learn's multi-output classifiers return a list of (n_samples, 2) arrays, one per
+    label; the positive-class columns are stacked.
+    """
+    if not hasattr(model, "predict_proba"):
+        return None
+    P = model.predict_proba(X)
+    if isinstance(P, list):
+        P = np.column_stack([p[:, -1] if p.ndim == 2 else p for p in P])
+    return np.asarray(P) if not sp.issparse(P) else P.toarray()
 
 
 def _proba(model: Any, X: Any, n_labels: int) -> np.ndarray:
-    if not hasattr(model, "predict_proba"):
+    P = predict_scores(model, X)
+    if P is None:
         raise ConfigError(
             f"{type(model).__name__} has no predict_proba; ThresholdedClassifier needs scores."
         )
-    P = model.predict_proba(X)
-    if isinstance(P, list):  # scikit-learn's multi-output style: one (n, 2) array per label
-        P = np.column_stack([p[:, -1] for p in P])
     return check_scores(P, (X.shape[0], n_labels), probabilities=True, name="predict_proba")
 
 
