@@ -62,6 +62,9 @@ class ToyLinearTagger(MultiLabelMixin, BaseEstimator):
         logits = np.asarray(X @ self.coef_.T, dtype=np.float32) + self.intercept_
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -50.0, 50.0)))
 
+    def _onnx_layers(self) -> list[tuple[Any, ...]]:
+        return [("affine", self.coef_.T, self.intercept_)]
+
     def _artifact_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return {"solver": "ridge"}, {
             "coef": self.coef_,
