@@ -52,12 +52,15 @@ class Dataset:
                 self.feature_names = [f"x{i}" for i in range(self.X.shape[1])]
             if len(self.feature_names) != self.X.shape[1]:
                 raise DataFormatError(
-                    f"{len(self.feature_names)} feature names for {self.X.shape[1]} feature columns."
+                    f"{len(self.feature_names)} feature names for {self.X.shape[1]} feature "
+                    "columns."
                 )
         for attr in ("text", "ids"):
             value = getattr(self, attr)
             if value is not None and len(value) != self.Y.shape[0]:
-                raise DataFormatError(f"{attr} has {len(value)} entries but Y has {self.Y.shape[0]} rows.")
+                raise DataFormatError(
+                    f"{attr} has {len(value)} entries but Y has {self.Y.shape[0]} rows."
+                )
 
     @property
     def n_samples(self) -> int:

@@ -111,7 +111,7 @@ class LabelSpace:
         indicator matrix (checked to have ``len(self)`` columns of 0/1 values). Returns int64
         dense, or CSR when ``sparse`` is true.
         """
-        if isinstance(labels, np.ndarray) and labels.ndim == 2 or sp.issparse(labels):
+        if (isinstance(labels, np.ndarray) and labels.ndim == 2) or sp.issparse(labels):
             from tagwise._validation import check_targets
 
             Y = check_targets(labels)

@@ -36,8 +36,8 @@ def read(
     ----------
     path : the file
     labels : tabular: names of 0/1 label columns (list or ``"a,b"``); ARFF: label attribute
-        names, or a count of label attributes (positive: the last N, MULAN's convention;
-        negative: the first N, MEKA's)
+        names, or a count as in MEKA's ``-C``: N > 0 the first N attributes, N < 0 the last
+        |N| (not needed when a MULAN ``NAME.xml`` sits beside the file or @relation has -C)
     label_prefix : tabular: the 0/1 label columns are those whose names start with this
     label_column : tabular: one column of ``label_sep``-delimited tags or JSON lists
     label_sep : delimiter of tags in ``label_column`` (default ``"|"``)

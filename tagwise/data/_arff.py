@@ -1,0 +1,360 @@
+"""MULAN / MEKA ARFF files → :class:`Dataset` (dense or sparse ``@data``), and feature rows.
+
+Label attributes: see :func:`tagwise.data._arffheader.find_labels`. Labels are nominal
+``{0,1}`` (or ``{false,true}``/``{no,yes}``) or numeric 0/1. Numeric attributes are features;
+nominal ones are one-hot encoded with feature names ``attribute=value`` (the mapping travels
+with the model's feature names, so :func:`read_arff_features` rebuilds it); the first
+``string``/``date`` attribute gives the row ids and is never a feature. ``?`` is a missing
+value: an error in labels, NaN in features (an error unless ``allow_nan``).
+
+Sparse files are written straight into a CSR matrix whose arrays are sized by a counting pass,
+so reading needs the result plus one chunk's working set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from tagwise.data._arffdata import Entries, _Codes, parse_chunk
+from tagwise.data._arffheader import ArffHeader, find_labels, parse_header
+from tagwise.data._dataset import Dataset
+from tagwise.data._stream import CHUNK_BYTES, line_chunks
+from tagwise.exceptions import DataFormatError, located
+
+__all__ = ["read_arff", "read_arff_features"]
+
+_POSITIVE = {"1", "true", "yes", "y", "t"}
+_NEGATIVE = {"0", "false", "no", "n", "f"}
+
+
+def _is_sparse(path: Path, header: ArffHeader) -> bool:
+    for buf, _ in line_chunks(path, 1 << 16, offset=header.data_offset):
+        for raw in buf.split(b"\n"):
+            text = raw.strip()
+            if text and not text.startswith(b"%"):
+                return text.startswith(b"{")
+    raise DataFormatError(located(path, header.data_line, "no data rows after @data."))
+
+
+def _chunks(
+    path: Path, header: ArffHeader, codes: _Codes, sparse: bool, chunk_bytes: int
+) -> Iterator[Entries]:
+    rows = 0
+    for buf, line0 in line_chunks(
+        path, chunk_bytes, offset=header.data_offset, first_line=header.data_line
+    ):
+        e = parse_chunk(buf, line0, path, codes, sparse)
+        e.row = e.row + rows
+        e.strings = [(r + rows, j, t) for r, j, t in e.strings]
+        rows += e.n_rows
+        yield e
+
+
+def _label_codes(header: ArffHeader, path: Path, label_idx: list[int]) -> np.ndarray:
+    """The value (nominal code, or number for numeric labels) that means "has the label"."""
+    pos = np.empty(len(label_idx), dtype=np.float64)
+    for j, i in enumerate(label_idx):
+        at = header.attributes[i]
+        if at.kind == "numeric":
+            pos[j] = 1.0
+            continue
+        low = [v.lower() for v in at.values]
+        if (
+            at.kind != "nominal"
+            or len(low) != 2
+            or not (set(low) & _POSITIVE and set(low) & _NEGATIVE)
+        ):
+            raise DataFormatError(
+                located(
+                    path,
+                    at.line,
+                    f"label attribute {at.name!r} must be {{0,1}} (or numeric "
+                    f"0/1); it is {at.kind} {at.values[:5]}.",
+                )
+            )
+        pos[j] = next(k for k, v in enumerate(low) if v in _POSITIVE)
+    return pos
+
+
+def _read(
+    path: Path,
+    header: ArffHeader,
+    label_idx: list[int] | None,
+    specs: list[tuple[int, int]],
+    *,
+    allow_nan: bool,
+    dtype: Any,
+    chunk_bytes: int,
+) -> tuple[Any, sp.csr_matrix | None, list[str] | None]:
+    """X from ``specs`` ((attribute, -1) numeric or (attribute, code) one-hot), Y and ids."""
+    attrs = header.attributes
+    n_attr = len(attrs)
+    codes = _Codes(attrs)
+    sparse = _is_sparse(path, header)
+    width = max([len(a.values) for a in attrs] + [1])
+    col = np.full((n_attr, width + 1), -1, dtype=np.int64)  # [:, -1] is the numeric column
+    for c, (i, code) in enumerate(specs):
+        col[i, code] = c
+    label_idx = label_idx or []
+    lab_col = np.full(n_attr, -1, dtype=np.int64)
+    lab_col[label_idx] = np.arange(len(label_idx))
+    pos = _label_codes(header, path, label_idx)
+    ids_attr = next((i for i, a in enumerate(attrs) if a.kind == "string"), None)
+    # sparse rows leave out a nominal attribute at its first value (code 0): note who is explicit
+    implicit = [i for i in {i for i, code in specs if code == 0}] if sparse else []
+    implicit_labels = [i for j, i in enumerate(label_idx) if pos[j] == 0 and sparse]
+    explicit: dict[int, list[np.ndarray]] = {i: [] for i in implicit + implicit_labels}
+
+    cap = 0
+    if sparse:
+        for buf, _ in line_chunks(path, chunk_bytes, offset=header.data_offset):
+            cap += buf.count(b",") + buf.count(b"{")
+        x_col = np.empty(cap, dtype=np.int32)
+        x_val = np.empty(cap, dtype=dtype)
+    dense_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    nnz_parts: list[np.ndarray] = []
+    y_rows: list[np.ndarray] = []
+    y_cols: list[np.ndarray] = []
+    ids: dict[int, str] = {}
+    at = n = 0
+    for e in _chunks(path, header, codes, sparse, chunk_bytes):
+        missing = np.isnan(e.value)
+        # labels
+        lc = lab_col[e.attr]
+        is_lab = lc >= 0
+        bad = np.flatnonzero(is_lab & missing)
+        if bad.size:
+            k = int(bad[0])
+            raise DataFormatError(
+                located(
+                    path,
+                    int(e.line[k]),
+                    f"label {attrs[e.attr[k]].name!r} "
+                    "is missing ('?'); every label must be 0 or 1.",
+                )
+            )
+        lab_val = e.value[is_lab]
+        numeric_lab = codes.kind[e.attr[is_lab]] == 0
+        bad = np.flatnonzero(numeric_lab & (lab_val != 0) & (lab_val != 1))
+        if bad.size:
+            k = int(np.flatnonzero(is_lab)[bad[0]])
+            raise DataFormatError(
+                located(
+                    path,
+                    int(e.line[k]),
+                    f"label {attrs[e.attr[k]].name!r} "
+                    f"has value {e.value[k]!r}; labels must be 0 or 1.",
+                )
+            )
+        hit = lab_val == pos[lc[is_lab]]
+        y_rows.append(e.row[is_lab][hit])
+        y_cols.append(lc[is_lab][hit])
+        # features
+        nominal = codes.kind[e.attr] == 1
+        code = np.where(nominal & ~missing, e.value, width).astype(np.int64)
+        c = col[e.attr, np.where(nominal, code, -1)]
+        take = c >= 0
+        if not allow_nan:
+            bad = np.flatnonzero(missing & ((col[e.attr] >= 0).any(axis=1)) & ~is_lab)
+            if bad.size:
+                k = int(bad[0])
+                raise DataFormatError(
+                    located(
+                        path,
+                        int(e.line[k]),
+                        f"feature "
+                        f"{attrs[e.attr[k]].name!r} is missing ('?'); impute"
+                        " it, or pass allow_nan=True.",
+                    )
+                )
+            if not np.isfinite(e.value[take]).all():
+                k = int(np.flatnonzero(take)[np.flatnonzero(~np.isfinite(e.value[take]))[0]])
+                raise DataFormatError(
+                    located(
+                        path,
+                        int(e.line[k]),
+                        f"feature "
+                        f"{attrs[e.attr[k]].name!r} is {e.value[k]!r}; pass "
+                        "allow_nan=True to keep NaN/inf.",
+                    )
+                )
+        nan_nominal = nominal & missing & (col[e.attr, 0] >= 0)
+        vals = np.where(nominal, 1.0, e.value)
+        for i in explicit:
+            explicit[i].append(e.row[e.attr == i])
+        if sparse:
+            k = int(take.sum())
+            x_col[at : at + k] = c[take]
+            x_val[at : at + k] = vals[take]
+            at += k
+            nnz_parts.append(np.bincount(e.row[take] - n, minlength=e.n_rows))
+        else:
+            dense_parts.append((e.row[take], c[take], vals[take]))
+        if nan_nominal.any() and sparse:  # a missing nominal is not its default value
+            for i in set(e.attr[nan_nominal].tolist()):
+                explicit.setdefault(i, [])
+        if ids_attr is not None:
+            ids.update((r, t) for r, j, t in e.strings if j == ids_attr)
+        n += e.n_rows
+    if n == 0:
+        raise DataFormatError(located(path, header.data_line, "no data rows after @data."))
+    Y = None
+    if label_idx:
+        ry, cy = np.concatenate(y_rows), np.concatenate(y_cols)
+        for j, i in enumerate(label_idx):
+            if i in implicit_labels:  # {1,0}-declared label: absent means positive
+                rest = np.setdiff1d(np.arange(n), np.concatenate(explicit[i] or [np.zeros(0, int)]))
+                ry, cy = np.r_[ry, rest], np.r_[cy, np.full(rest.size, j)]
+        Y = sp.csr_matrix((np.ones(ry.size, dtype=np.int64), (ry, cy)), shape=(n, len(label_idx)))
+        Y.sum_duplicates()
+    if sparse:
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(nnz_parts), out=indptr[1:])
+        X = sp.csr_matrix((x_val[:at], x_col[:at], indptr), shape=(n, len(specs)))
+        extra = []
+        for i in implicit:
+            rest = np.setdiff1d(np.arange(n), np.concatenate(explicit[i] or [np.zeros(0, int)]))
+            extra.append((rest, np.full(rest.size, col[i, 0])))
+        if extra:
+            er, ec = (np.concatenate(p) for p in zip(*extra, strict=True))
+            X = X + sp.csr_matrix((np.ones(er.size, dtype=dtype), (er, ec)), shape=X.shape)
+        X.sort_indices()
+    else:
+        X = np.zeros((n, len(specs)), dtype=dtype)
+        for r, c, v in dense_parts:
+            X[r, c] = v
+    id_list = None if ids_attr is None else [ids.get(r, "") for r in range(n)]
+    return X, Y, id_list
+
+
+def _binary(values: list[str]) -> int | None:
+    """The code of the positive value of a {0,1}-like nominal attribute, else None."""
+    low = [v.lower() for v in values]
+    if len(low) == 2 and set(low) & _POSITIVE and set(low) & _NEGATIVE:
+        return next(k for k, v in enumerate(low) if v in _POSITIVE)
+    return None
+
+
+def _feature_specs(header: ArffHeader, skip: set[int]) -> tuple[list[tuple[int, int]], list[str]]:
+    specs, names = [], []
+    for i, a in enumerate(header.attributes):
+        if i in skip or a.kind == "string":
+            continue
+        if a.kind == "numeric":
+            specs.append((i, -1))
+            names.append(a.name)
+        elif (positive := _binary(a.values)) is not None:  # {0,1}: one 0/1 column, not two
+            specs.append((i, positive))
+            names.append(a.name)
+        else:
+            specs.extend((i, k) for k in range(len(a.values)))
+            names.extend(f"{a.name}={v}" for v in a.values)
+    return specs, names
+
+
+def read_arff(
+    path: str | Path,
+    *,
+    labels: Sequence[str] | int | None = None,
+    xml: str | Path | None = None,
+    allow_nan: bool = False,
+    dtype: Any = np.float32,
+    sparse_labels: bool | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Dataset:
+    """Read a MULAN or MEKA ARFF file (dense or sparse) into a :class:`Dataset`.
+
+    Parameters
+    ----------
+    path : the ``.arff`` file (``.arff.gz`` allowed)
+    labels : label attribute names, or a count as in MEKA's ``-C``: N > 0 the first N
+        attributes, N < 0 the last |N| (MULAN files have their labels last: ``labels=-14``)
+    xml : the MULAN label file (default: ``NAME.xml`` beside the file, found automatically)
+    allow_nan : keep missing (``?``), NaN and inf feature values as NaN/inf
+    dtype : dtype of X (float32 by default)
+    sparse_labels : CSR Y (default when there are more than 100 labels)
+
+    Returns
+    -------
+    Dataset with X dense (dense ARFF) or CSR (sparse ARFF) of shape (n_samples, n_features),
+    Y int64 of shape (n_samples, n_labels), label/feature names from the attributes, and ids
+    from the first string attribute.
+    """
+    p = Path(path)
+    header = parse_header(p)
+    label_idx = find_labels(header, p, labels, xml)
+    if label_idx is None:
+        raise DataFormatError(
+            f"{p}: which attributes are labels? Found no MULAN label file (NAME.xml beside the "
+            "file) and no MEKA '-C N' in @relation; pass xml=..., or labels= with names or a "
+            "count (-N: the last N attributes)."
+        )
+    specs, names = _feature_specs(header, set(label_idx))
+    X, Y, ids = _read(
+        p, header, label_idx, specs, allow_nan=allow_nan, dtype=dtype, chunk_bytes=chunk_bytes
+    )
+    assert Y is not None
+    if sparse_labels is False or (sparse_labels is None and Y.shape[1] <= 100):
+        Y = Y.toarray()
+    return Dataset(
+        X=X,
+        Y=Y,
+        label_names=[header.attributes[i].name for i in label_idx],
+        feature_names=names,
+        ids=ids,
+        name=p.name,
+    )
+
+
+def read_arff_features(
+    path: str | Path,
+    feature_names: Sequence[str] | None = None,
+    *,
+    labels: Sequence[str] | int | None = None,
+    xml: str | Path | None = None,
+    allow_nan: bool = False,
+    dtype: Any = np.float32,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> tuple[Any, list[str] | None]:
+    """Feature rows of an ARFF file for prediction: ``(X, ids)``.
+
+    With ``feature_names`` (the model's), attributes are matched by name in that order
+    (``attribute=value`` rebuilds a one-hot column); without, every attribute that is not a
+    label (as found by :func:`read_arff`'s rules, if any apply) is a feature.
+    """
+    p = Path(path)
+    header = parse_header(p)
+    if feature_names is None:
+        label_idx = find_labels(header, p, labels, xml) or []
+        specs, _ = _feature_specs(header, set(label_idx))
+    else:
+        index = header.index()
+        specs, missing = [], []
+        for name in feature_names:
+            name = str(name)
+            base, _, value = name.partition("=")
+            at = header.attributes[index[name]] if name in index else None
+            if at is not None and at.kind == "numeric":
+                specs.append((index[name], -1))
+            elif at is not None and _binary(at.values) is not None:
+                specs.append((index[name], _binary(at.values)))  # type: ignore[arg-type]
+            elif base in index and value in header.attributes[index[base]].values:
+                specs.append((index[base], header.attributes[index[base]].values.index(value)))
+            else:
+                missing.append(name)
+        if missing:
+            raise DataFormatError(
+                f"{p}: the model needs feature(s) {missing[:10]} that the file's attributes "
+                "lack (or declare with another type or value set)."
+            )
+    if not specs:
+        raise DataFormatError(f"{p}: no feature attributes.")
+    X, _, ids = _read(
+        p, header, None, specs, allow_nan=allow_nan, dtype=dtype, chunk_bytes=chunk_bytes
+    )
+    return X, ids

@@ -1,0 +1,324 @@
+"""The ``@data`` section of ARFF: dense and sparse rows, parsed per chunk of lines.
+
+Fast path (no quote character in the chunk): one vectorised tokenisation of the whole chunk,
+numbers through :mod:`._numparse`, nominal values through a byte lookup table when every value
+is one character (``{0,1}`` labels). A chunk with quotes goes through a per-line Python
+tokenizer that honours ARFF quoting and escapes; both produce the same :class:`Entries`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tagwise.data._arffheader import Attribute, read_token, split_values
+from tagwise.data._numparse import parse_float, parse_uint, separator_mask, token_bounds, token_text
+from tagwise.exceptions import DataFormatError, located
+
+__all__ = ["Entries", "parse_chunk"]
+
+_WS = b" \t\r\n\x0b\x0c"
+
+
+@dataclass
+class Entries:
+    """Parsed values as (row, attribute, value) triplets; ``value`` is the number, the nominal
+    code, or NaN for ``?``; string attributes go to ``strings`` as (row, attribute, text)."""
+
+    n_rows: int
+    row: np.ndarray
+    attr: np.ndarray
+    value: np.ndarray
+    line: np.ndarray
+    strings: list[tuple[int, int, str]]
+
+
+class _Codes:
+    """Per-attribute lookups: nominal value → code, numeric flag."""
+
+    def __init__(self, attributes: list[Attribute]) -> None:
+        self.attributes = attributes
+        self.kind = np.array(
+            [{"numeric": 0, "nominal": 1, "string": 2}[a.kind] for a in attributes]
+        )
+        self.maps = [{v: i for i, v in enumerate(a.values)} for a in attributes]
+        self.bytemaps = [{v.encode(): i for i, v in enumerate(a.values)} for a in attributes]
+        # one-byte nominal values ({0,1}) are looked up in a 256-entry table per attribute
+        self.single = np.array(
+            [
+                a.kind == "nominal" and all(len(v.encode()) == 1 for v in a.values)
+                for a in attributes
+            ]
+        )
+        self.table = np.full((len(attributes), 256), -1, dtype=np.int64)
+        for i, a in enumerate(attributes):
+            if self.single[i]:
+                for code, v in enumerate(a.values):
+                    self.table[i, v.encode()[0]] = code
+
+
+def _fail(path: object, line: int, msg: str) -> None:
+    raise DataFormatError(located(path, line, msg))
+
+
+def parse_chunk(buf: bytes, line0: int, path: object, codes: _Codes, sparse: bool) -> Entries:
+    """Parse one chunk of whole data lines (``line0`` is the number of its first line)."""
+    if b"'" in buf or b'"' in buf:
+        return _parse_slow(buf, line0, path, codes, sparse)
+    a = np.frombuffer(buf, dtype=np.uint8)
+    nl = np.flatnonzero(a == 10)  # every chunk ends with a newline: line l ends at nl[l]
+    line_start = np.r_[0, nl[:-1] + 1]
+    sep = separator_mask(a, _WS + (b",{}" if sparse else b","))
+    # the first non-blank byte of each line says whether it is blank, a '%' comment, or a row
+    nonblank = np.flatnonzero(~separator_mask(a, _WS))
+    nb_line = np.searchsorted(nl, nonblank)
+    first = np.flatnonzero(np.r_[True, nb_line[1:] != nb_line[:-1]]) if nonblank.size else nonblank
+    content = np.zeros(nl.size, dtype=bool)
+    content[nb_line[first]] = True
+    comment = np.zeros(nl.size, dtype=bool)
+    comment[nb_line[first]] = a[nonblank[first]] == 37
+    if comment.any():
+        marks = np.zeros(a.size + 1, dtype=np.int32)
+        np.add.at(marks, line_start[comment], 1)
+        np.add.at(marks, nl[comment], -1)
+        sep |= np.cumsum(marks[:-1]) > 0
+    is_row = content & ~comment
+    row_of_line = np.cumsum(is_row) - 1
+    n_rows = int(is_row.sum())
+    starts, ends = token_bounds(sep)
+    tok_line = np.searchsorted(nl, starts)
+    lines = line0 + tok_line
+    if sparse:
+        _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path)
+        return _sparse_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes)
+    return _dense_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes)
+
+
+def _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path) -> None:  # type: ignore[no-untyped-def]
+    """Every sparse row is exactly ``{ ... }``: starts with '{', ends with '}', one of each."""
+    last = np.r_[first[1:] - 1, nonblank.size - 1] if first.size else first
+    head = np.zeros(nl.size, dtype=np.uint8)
+    tail = np.zeros(nl.size, dtype=np.uint8)
+    head[nb_line[first]] = a[nonblank[first]]
+    tail[nb_line[last]] = a[nonblank[last]]
+    counts = []
+    for ch in (123, 125):
+        pos = np.flatnonzero(a == ch)
+        counts.append(np.bincount(np.searchsorted(nl, pos), minlength=nl.size)[: nl.size])
+    bad = is_row & ((head != 123) | (tail != 125) | (counts[0] != 1) | (counts[1] != 1))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        _fail(path, line0 + k, "a sparse row must be one '{index value, index value, ...}'.")
+
+
+def _dense_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes) -> Entries:  # type: ignore[no-untyped-def]
+    n_attr = len(codes.attributes)
+    tok_row = row_of_line[tok_line]
+    per_row = np.bincount(tok_row, minlength=n_rows)
+    bad = np.flatnonzero(per_row != n_attr)
+    if bad.size:
+        k = int(bad[0])
+        line = int(lines[np.searchsorted(tok_row, k)]) if per_row[k] else -1
+        _fail(
+            path, line, f"expected {n_attr} values (one per @attribute), found {int(per_row[k])}."
+        )
+    attr = np.tile(np.arange(n_attr), n_rows)
+    return _values(a, starts, ends, tok_row, attr, lines, n_rows, path, codes)
+
+
+def _sparse_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes) -> Entries:  # type: ignore[no-untyped-def]
+    tok_row = row_of_line[tok_line]
+    per_row = np.bincount(tok_row, minlength=n_rows)
+    odd = np.flatnonzero(per_row % 2)
+    if odd.size:
+        k = int(odd[0])
+        _fail(
+            path,
+            int(lines[np.searchsorted(tok_row, k)]),
+            "a sparse entry must be 'index value'; one has no value (or a stray token).",
+        )
+    i_tok, v_tok = np.arange(0, starts.size, 2), np.arange(1, starts.size, 2)
+    attr, ok = parse_uint(a, starts[i_tok], ends[i_tok])
+    if not ok.all():
+        k = int(i_tok[np.flatnonzero(~ok)[0]])
+        _fail(
+            path,
+            int(lines[k]),
+            f"expected an attribute index, found {token_text(a, int(starts[k]), int(ends[k]))!r}.",
+        )
+    n_attr = len(codes.attributes)
+    out = np.flatnonzero(attr >= n_attr)
+    if out.size:
+        k = int(out[0])
+        _fail(
+            path,
+            int(lines[i_tok[k]]),
+            f"attribute index {int(attr[k])} is out of range "
+            f"(there are {n_attr} attributes, indexed from 0).",
+        )
+    row = tok_row[i_tok]
+    dup = np.flatnonzero((row[1:] == row[:-1]) & (attr[1:] <= attr[:-1]))
+    if dup.size:
+        k = int(dup[0]) + 1
+        _fail(
+            path,
+            int(lines[i_tok[k]]),
+            f"sparse indices must increase along a row; "
+            f"{int(attr[k])} follows {int(attr[k - 1])} (unsorted or duplicated).",
+        )
+    return _values(a, starts[v_tok], ends[v_tok], row, attr, lines[v_tok], n_rows, path, codes)
+
+
+def _values(a, starts, ends, row, attr, lines, n_rows, path, codes) -> Entries:  # type: ignore[no-untyped-def]
+    value = np.full(starts.size, np.nan)
+    kind = codes.kind[attr]
+    missing = ((ends - starts) == 1) & (a[starts] == 63)  # '?'
+    num = np.flatnonzero((kind == 0) & ~missing)
+    v, ok = parse_float(a, starts[num], ends[num])
+    if not ok.all():
+        k = int(num[np.flatnonzero(~ok)[0]])
+        _fail(
+            path,
+            int(lines[k]),
+            f"attribute {codes.attributes[attr[k]].name!r} is numeric; "
+            f"found {token_text(a, int(starts[k]), int(ends[k]))!r}.",
+        )
+    value[num] = v
+    nom = np.flatnonzero((kind == 1) & ~missing)
+    single = codes.single[attr[nom]] & ((ends[nom] - starts[nom]) == 1)
+    fast = nom[single]
+    value[fast] = codes.table[attr[fast], a[starts[fast]]]
+    for k in nom[~single].tolist():
+        value[k] = codes.bytemaps[attr[k]].get(a[starts[k] : ends[k]].tobytes(), -1)
+    badnom = nom[value[nom] < 0]
+    if badnom.size:
+        k = int(badnom[0])
+        at = codes.attributes[attr[k]]
+        _fail(
+            path,
+            int(lines[k]),
+            f"{token_text(a, int(starts[k]), int(ends[k]))!r} is not one "
+            f"of the values {at.values[:10]} of attribute {at.name!r}.",
+        )
+    strings = []
+    for k in np.flatnonzero((kind == 2) & ~missing).tolist():
+        text = a[starts[k] : ends[k]].tobytes().decode("utf-8", "replace")
+        strings.append((int(row[k]), int(attr[k]), text))
+    keep = kind != 2
+    return Entries(n_rows, row[keep], attr[keep], value[keep], lines[keep], strings)
+
+
+# ---------------------------------------------------------------------- quoted data (slow path)
+def _parse_slow(buf: bytes, line0: int, path: object, codes: _Codes, sparse: bool) -> Entries:
+    rows, attrs, values, lines = [], [], [], []
+    strings: list[tuple[int, int, str]] = []
+    n_attr = len(codes.attributes)
+    r = -1
+    for offset, raw in enumerate(buf.split(b"\n")[:-1]):
+        line = line0 + offset
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            _fail(path, line, "not UTF-8 text.")
+        if not text or text.startswith("%"):
+            continue
+        r += 1
+        if sparse:
+            if not (text.startswith("{") and text.endswith("}")):
+                _fail(path, line, "a sparse row must be one '{index value, ...}'.")
+            pairs = []
+            for item in _split_top(text[1:-1], path, line):
+                idx, rest = [*item.split(None, 1), ""][:2]
+                if not idx.isdigit() or int(idx) >= n_attr:
+                    _fail(path, line, f"bad attribute index {idx!r} (there are {n_attr}).")
+                if pairs and int(idx) <= pairs[-1][0]:
+                    _fail(
+                        path,
+                        line,
+                        f"sparse indices must increase along a row; {idx} follows "
+                        f"{pairs[-1][0]} (unsorted or duplicated).",
+                    )
+                pairs.append((int(idx), rest))
+        else:
+            items = split_values(text, path, line)
+            if len(items) != n_attr:
+                _fail(
+                    path,
+                    line,
+                    f"expected {n_attr} values (one per @attribute), found {len(items)}.",
+                )
+            pairs = list(enumerate(items))
+        for j, item in pairs:
+            quoted = item.lstrip()[:1] in ("'", '"')
+            val = read_token(item, path, line)[0] if quoted else item.strip()
+            if not quoted and val == "?":
+                x = np.nan
+            elif codes.kind[j] == 2:
+                strings.append((r, j, val))
+                continue
+            elif codes.kind[j] == 1:
+                x = codes.maps[j].get(val, -1)
+                if x < 0:
+                    _fail(
+                        path,
+                        line,
+                        f"{val!r} is not one of the values "
+                        f"{codes.attributes[j].values[:10]} of attribute "
+                        f"{codes.attributes[j].name!r}.",
+                    )
+            else:
+                x = _float(val, path, line, codes.attributes[j].name)
+            rows.append(r)
+            attrs.append(j)
+            values.append(x)
+            lines.append(line)
+    return Entries(
+        r + 1,
+        np.asarray(rows, dtype=np.int64),
+        np.asarray(attrs, dtype=np.int64),
+        np.asarray(values, dtype=np.float64),
+        np.asarray(lines, dtype=np.int64),
+        strings,
+    )
+
+
+def _split_top(text: str, path: object, line: int) -> list[str]:
+    """Split a sparse row body on commas outside quotes."""
+    out, cur, quote, i = [], [], "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            cur.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+            cur.append(ch)
+        elif ch == ",":
+            out.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    if quote:
+        _fail(path, line, "unterminated quote.")
+    last = "".join(cur).strip()
+    if last or out:
+        out.append(last)
+    if any(not item for item in out):
+        _fail(path, line, "an empty entry between commas.")
+    return out
+
+
+def _float(text: str, path: object, line: int, name: str) -> float:
+    import re
+
+    if not re.fullmatch(
+        r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", text, re.IGNORECASE
+    ):
+        _fail(path, line, f"attribute {name!r} is numeric; found {text[:40]!r}.")
+    return float(text)
