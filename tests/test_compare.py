@@ -67,8 +67,9 @@ def test_best_model_wins_and_a_dummy_is_significantly_worse(data):
 def test_duplicate_class_names_get_suffixes(data):
     X, Y = data
     metrics = {"micro_f1": (micro_f1, False, True)}
-    result = compare([KNeighborsClassifier(3), KNeighborsClassifier(5)], X, Y, cv=2,
-                     metrics=metrics)  # fmt: skip
+    result = compare(
+        [KNeighborsClassifier(3), KNeighborsClassifier(5)], X, Y, cv=2, metrics=metrics
+    )
     assert result.models == ["KNeighborsClassifier", "KNeighborsClassifier_2"]
 
 

@@ -214,8 +214,10 @@ def compare(
     arrays = {n: {m: np.asarray(v, dtype=float) for m, v in s.items()} for n, s in scores.items()}
     result = ComparisonResult(arrays, {m: bool(spec[2]) for m, spec in table.items()}, test, alpha)
     for metric, higher in result.higher_is_better.items():
-        means = {n: np.nanmean(arrays[n][metric]) if np.isfinite(arrays[n][metric]).any()
-                 else np.nan for n in named}  # fmt: skip
+        means = {
+            n: np.nanmean(arrays[n][metric]) if np.isfinite(arrays[n][metric]).any() else np.nan
+            for n in named
+        }
         finite = {n: v for n, v in means.items() if np.isfinite(v)}
         if not finite:
             result.best[metric], result.p_values[metric] = next(iter(named)), {}
@@ -223,8 +225,10 @@ def compare(
         best = max(finite, key=finite.get) if higher else min(finite, key=finite.get)  # type: ignore[arg-type]
         result.best[metric] = best
         result.p_values[metric] = {
-            n: paired_test(arrays[n][metric], arrays[best][metric], test=test,
-                           test_fraction=test_fraction)
-            for n in named if n != best
-        }  # fmt: skip
+            n: paired_test(
+                arrays[n][metric], arrays[best][metric], test=test, test_fraction=test_fraction
+            )
+            for n in named
+            if n != best
+        }
     return result

@@ -112,8 +112,9 @@ def report_data(
     Y = Y_true.toarray() if sp.issparse(Y_true) else Y_true
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LabelWarning)
-        per_label = label_report(Y, Y_pred, Y_score, label_names=label_names, output="dict",
-                                 threshold=threshold)  # fmt: skip
+        per_label = label_report(
+            Y, Y_pred, Y_score, label_names=label_names, output="dict", threshold=threshold
+        )
         metrics = evaluate_predictions(Y, Y_pred, Y_score, k=k, threshold=threshold)
     notes = list(dict.fromkeys(str(w.message) for w in caught if w.category is LabelWarning))
     for note in notes:
@@ -137,8 +138,10 @@ def report_data(
     }
     if Y_score is not None:
         curves = grid_scores(grid_counts(Y, Y_score))
-        data["threshold_curve"] = {"thresholds": GRID.tolist(), **{
-            key: v.tolist() for key, v in curves.items()}}  # fmt: skip
+        data["threshold_curve"] = {
+            "thresholds": GRID.tolist(),
+            **{key: v.tolist() for key, v in curves.items()},
+        }
         data["threshold_curve"]["used_threshold"] = threshold if Y_pred is None else None
         ap = [r.get("average_precision") for r in per_label["labels"]]
         data["pr_curves"] = _pr_curves(Y, Y_score, names, ap)
@@ -146,17 +149,29 @@ def report_data(
 
 
 def _figures(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    figs = [("f1_vs_frequency", "Per-label F1 against label frequency",
-             _plots.plot_f1_vs_frequency(data["labels"]))]  # fmt: skip
+    figs = [
+        (
+            "f1_vs_frequency",
+            "Per-label F1 against label frequency",
+            _plots.plot_f1_vs_frequency(data["labels"]),
+        )
+    ]
     if "pr_curves" in data:
-        figs.append(("pr_curves", "Precision-recall curves", _plots.plot_pr_curves(
-            data["pr_curves"])))  # fmt: skip
+        figs.append(
+            ("pr_curves", "Precision-recall curves", _plots.plot_pr_curves(data["pr_curves"]))
+        )
     if "threshold_curve" in data:
-        figs.append(("threshold_curve", "Metric against threshold",
-                     _plots.plot_threshold_curve(data["threshold_curve"])))  # fmt: skip
+        figs.append(
+            (
+                "threshold_curve",
+                "Metric against threshold",
+                _plots.plot_threshold_curve(data["threshold_curve"]),
+            )
+        )
     if data["n_labels"] >= 2:
-        figs.append(("cooccurrence", "Label co-occurrence",
-                     _plots.plot_cooccurrence(data["cooccurrence"])))  # fmt: skip
+        figs.append(
+            ("cooccurrence", "Label co-occurrence", _plots.plot_cooccurrence(data["cooccurrence"]))
+        )
     if data.get("history"):
         figs.append(("history", "Training curves", _plots.plot_history(data["history"])))
     return figs
@@ -182,48 +197,91 @@ padding:.6rem 1rem;min-width:8rem}.card b{display:block;font-size:1.3rem}
 .note{color:#8a5a00;font-size:.85rem}
 """
 
-CARDS = [("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("example_f1", "example-F1"),
-         ("subset_accuracy", "subset accuracy"), ("hamming_loss", "Hamming loss"),
-         ("macro_roc_auc", "macro ROC-AUC"), ("precision@1", "P@1")]  # fmt: skip
+CARDS = [
+    ("micro_f1", "micro-F1"),
+    ("macro_f1", "macro-F1"),
+    ("example_f1", "example-F1"),
+    ("subset_accuracy", "subset accuracy"),
+    ("hamming_loss", "Hamming loss"),
+    ("macro_roc_auc", "macro ROC-AUC"),
+    ("precision@1", "P@1"),
+]
 
 
 def _html(data: dict[str, Any], images: list[tuple[str, str, bytes]]) -> str:
     m = data["metrics"]
     title = html.escape(data["title"])
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-             f"<style>{CSS}</style></head><body><h1>{title}</h1>"]  # fmt: skip
-    facts = {**data["metadata"], "samples": data["n_samples"], "labels": data["n_labels"],
-             "label cardinality (true / predicted)":
-             f"{data['label_cardinality']:.3f} / {data['predicted_cardinality']:.3f}"}  # fmt: skip
-    parts.append("<table>" + "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>" for k, v in facts.items()
-    ) + "</table>")  # fmt: skip
-    parts.append("<h2>Summary</h2><div class='cards'>" + "".join(
-        f"<div class='card'>{label}<b>{_fmt(m[key])}</b></div>" for key, label in CARDS if key in m
-    ) + "</div>")  # fmt: skip
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>{CSS}</style></head><body><h1>{title}</h1>"
+    ]
+    facts = {
+        **data["metadata"],
+        "samples": data["n_samples"],
+        "labels": data["n_labels"],
+        "label cardinality (true / predicted)": (
+            f"{data['label_cardinality']:.3f} / {data['predicted_cardinality']:.3f}"
+        ),
+    }
+    parts.append(
+        "<table>"
+        + "".join(
+            f"<tr><td>{html.escape(str(k))}</td><td>{_fmt(v)}</td></tr>" for k, v in facts.items()
+        )
+        + "</table>"
+    )
+    parts.append(
+        "<h2>Summary</h2><div class='cards'>"
+        + "".join(
+            f"<div class='card'>{label}<b>{_fmt(m[key])}</b></div>"
+            for key, label in CARDS
+            if key in m
+        )
+        + "</div>"
+    )
     for note in data["notes"]:
         parts.append(f"<p class='note'>⚠ {html.escape(note)}</p>")
-    parts.append("<h2>All metrics</h2><table><tr><th>metric</th><th>value</th></tr>" + "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in m.items()
-    ) + "</table>")  # fmt: skip
+    parts.append(
+        "<h2>All metrics</h2><table><tr><th>metric</th><th>value</th></tr>"
+        + "".join(f"<tr><td>{html.escape(k)}</td><td>{_fmt(v)}</td></tr>" for k, v in m.items())
+        + "</table>"
+    )
     parts.append("<h2>Figures</h2><div class='figs'>")
     for name, caption, png in images:
         b64 = base64.b64encode(png).decode("ascii")
-        parts.append(f"<figure id='{name}'><img alt='{html.escape(caption)}' "
-                     f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}"
-                     "</figcaption></figure>")  # fmt: skip
+        parts.append(
+            f"<figure id='{name}'><img alt='{html.escape(caption)}' "
+            f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(caption)}"
+            "</figcaption></figure>"
+        )
     parts.append("</div>")
     labels = sorted(data["labels"], key=lambda r: -r["support"])
-    cols = [c for c in ("support", "predicted", "precision", "recall", "f1", "roc_auc",
-                        "average_precision") if c in labels[0]]  # fmt: skip
+    cols = [
+        c
+        for c in (
+            "support",
+            "predicted",
+            "precision",
+            "recall",
+            "f1",
+            "roc_auc",
+            "average_precision",
+        )
+        if c in labels[0]
+    ]
     parts.append("<h2>Per-label results</h2>")
     if len(labels) > MAX_TABLE_ROWS:
-        parts.append(f"<p>The {MAX_TABLE_ROWS} most frequent of {len(labels)} labels; every "
-                     "label is in the JSON output.</p>")  # fmt: skip
+        parts.append(
+            f"<p>The {MAX_TABLE_ROWS} most frequent of {len(labels)} labels; every "
+            "label is in the JSON output.</p>"
+        )
     parts.append("<table><tr><th>label</th>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>")
     for r in labels[:MAX_TABLE_ROWS]:
-        parts.append(f"<tr><td>{html.escape(str(r['label']))}</td>"
-                     + "".join(f"<td>{_fmt(r[c])}</td>" for c in cols) + "</tr>")  # fmt: skip
+        parts.append(
+            f"<tr><td>{html.escape(str(r['label']))}</td>"
+            + "".join(f"<td>{_fmt(r[c])}</td>" for c in cols)
+            + "</tr>"
+        )
     parts.append("</table><p>Generated by tagwise.</p></body></html>")
     return "\n".join(parts)
 
@@ -248,9 +306,17 @@ def write_report(
     PNGs go to ``png_dir`` (default ``<path stem>_files/``); ``json_path`` also writes the data.
     Returns the data of :func:`report_data` with a ``files`` entry listing what was written.
     """
-    data = report_data(Y_true=Y_true, Y_score=Y_score, Y_pred=Y_pred, label_names=label_names,
-                       history=history, title=title, metadata=metadata, k=k,
-                       threshold=threshold)  # fmt: skip
+    data = report_data(
+        Y_true=Y_true,
+        Y_score=Y_score,
+        Y_pred=Y_pred,
+        label_names=label_names,
+        history=history,
+        title=title,
+        metadata=metadata,
+        k=k,
+        threshold=threshold,
+    )
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(png_dir) if png_dir is not None else target.with_name(f"{target.stem}_files")

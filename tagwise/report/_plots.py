@@ -55,14 +55,20 @@ def plot_f1_vs_frequency(labels: list[dict[str, Any]]) -> Any:
     # name the worst few among the more frequent half: those are the surprising failures
     order = [i for i in np.argsort(f1) if shown[i] and freq[i] >= np.nanmedian(freq[shown])][:5]
     for i in order:
-        ax.annotate(str(labels[i]["label"])[:18], (freq[i], f1[i]), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")  # fmt: skip
+        ax.annotate(
+            str(labels[i]["label"])[:18],
+            (freq[i], f1[i]),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
     zero = int(np.sum(~shown))
     title = "Per-label F1 vs label frequency"
     if zero:
         title += f" ({zero} label(s) without positives not shown)"
-    ax.set(xlabel="label frequency (fraction of samples)", ylabel="F1", ylim=(-0.03, 1.03),
-           title=title)  # fmt: skip
+    ax.set(
+        xlabel="label frequency (fraction of samples)", ylabel="F1", ylim=(-0.03, 1.03), title=title
+    )
     ax.grid(alpha=0.3)
     return fig
 
@@ -75,8 +81,13 @@ def plot_pr_curves(curves: dict[str, dict[str, Any]]) -> Any:
         ap = c.get("average_precision")
         label = f"{name[:24]} (AP {ap:.2f})" if ap is not None else name[:24]
         ax.plot(c["recall"], c["precision"], drawstyle="steps-post", label=label, lw=1.4)
-    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.03),
-           title="Precision-recall, most frequent labels")  # fmt: skip
+    ax.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1.01),
+        ylim=(0, 1.03),
+        title="Precision-recall, most frequent labels",
+    )
     if curves:
         ax.legend(fontsize=7, loc="lower left")
     ax.grid(alpha=0.3)
@@ -117,8 +128,13 @@ def plot_threshold_curve(data: dict[str, Any]) -> Any:
     used = data.get("used_threshold")
     if used is not None and used != 0.5:
         ax.axvline(used, color="black", lw=0.8, ls="-.", label=f"model threshold {used:.2f}")
-    ax.set(xlabel="global threshold", ylabel="score", xlim=(0, 1), ylim=(0, 1.02),
-           title="Metric against threshold")  # fmt: skip
+    ax.set(
+        xlabel="global threshold",
+        ylabel="score",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title="Metric against threshold",
+    )
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return fig
@@ -131,8 +147,9 @@ def plot_history(history: dict[str, list[Any]]) -> Any:
     for key, values in history.items():
         y = _num(values)
         if np.isfinite(y).any():
-            ax.plot(np.arange(1, len(y) + 1), y, marker="o" if len(y) < 30 else None, ms=3,
-                    label=key)  # fmt: skip
+            ax.plot(
+                np.arange(1, len(y) + 1), y, marker="o" if len(y) < 30 else None, ms=3, label=key
+            )
     ax.set(xlabel="epoch", ylabel="value", title="Training history")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
