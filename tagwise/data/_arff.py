@@ -148,7 +148,7 @@ def _read(
                     path,
                     int(e.line[k]),
                     f"label {attrs[e.attr[k]].name!r} "
-                    f"has value {e.value[k]!r}; labels must be 0 or 1.",
+                    f"has value {float(e.value[k])!r}; labels must be 0 or 1.",
                 )
             )
         hit = lab_val == pos[lc[is_lab]]
@@ -179,7 +179,7 @@ def _read(
                         path,
                         int(e.line[k]),
                         f"feature "
-                        f"{attrs[e.attr[k]].name!r} is {e.value[k]!r}; pass "
+                        f"{attrs[e.attr[k]].name!r} is {float(e.value[k])!r}; pass "
                         "allow_nan=True to keep NaN/inf.",
                     )
                 )

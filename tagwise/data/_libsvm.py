@@ -79,6 +79,12 @@ def _parse_chunk(buf: bytes, line0: int, path: Path) -> _Chunk:
     row_of_line = np.cumsum(has_tok) - 1
     n_rows = int(has_tok.sum())
 
+    lab = np.flatnonzero(is_label)
+    commas = np.flatnonzero((a == 44) & ~sep)
+    comma_tok = np.searchsorted(starts, commas, side="right") - 1
+    stray = np.flatnonzero(~is_label[comma_tok]) if commas.size else commas
+    if stray.size:
+        fail(int(comma_tok[stray[0]]), "',' outside the label list in")
     feat = np.flatnonzero(is_feat)
     colon_at = np.empty(starts.size, dtype=np.int64)
     colon_at[colon_tok] = colons
@@ -99,12 +105,6 @@ def _parse_chunk(buf: bytes, line0: int, path: Path) -> _Chunk:
         fail(k, "feature indices of a row must be increasing (sorted, no duplicates); found")
     row_nnz = np.bincount(frow, minlength=n_rows)
 
-    lab = np.flatnonzero(is_label)
-    commas = np.flatnonzero((a == 44) & ~sep)
-    comma_tok = np.searchsorted(starts, commas, side="right") - 1
-    stray = np.flatnonzero(~is_label[comma_tok]) if commas.size else commas
-    if stray.size:
-        fail(int(comma_tok[stray[0]]), "',' outside the label list in")
     sub_s = np.sort(np.concatenate([starts[lab], commas + 1]))
     sub_e = np.sort(np.concatenate([commas, ends[lab]]))
     lab_tok = np.searchsorted(starts, sub_s, side="right") - 1
@@ -182,7 +182,7 @@ def _load(
                     located(
                         p,
                         int(chunk.idx_line[k]),
-                        f"feature value {chunk.val[k]!r} is not "
+                        f"feature value {float(chunk.val[k])!r} is not "
                         "finite; fix it, or pass allow_nan=True to keep NaN/inf.",
                     )
                 )
@@ -204,7 +204,7 @@ def _load(
                     located(
                         p,
                         int(chunk.idx_line[k]),
-                        f"feature value {chunk.val[k]!r} overflows {np.dtype(dtype).name}.",
+                        f"feature value {float(chunk.val[k])!r} overflows {np.dtype(dtype).name}.",
                     )
                 )
         pos += n
@@ -356,14 +356,8 @@ def write_libsvm(
     """
     from tagwise._validation import check_features, check_same_length, check_targets
 
-    X = sp.csr_matrix(
-        check_features(
-            X,
-            dtype=np.asarray(getattr(X, "dtype", np.float64)).dtype.type
-            if getattr(X, "dtype", None) in (np.float32, np.float64)
-            else np.float64,
-        )
-    )
+    dtype = np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
+    X = sp.csr_matrix(check_features(X, dtype=dtype))
     Y = sp.csr_matrix(check_targets(Y))
     check_same_length(X, Y)
     X.sort_indices()
