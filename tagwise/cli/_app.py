@@ -54,9 +54,17 @@ def fail(message: str) -> None:
     print(f"tagwise: error: {message}", file=sys.stderr)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+    print(f"tagwise: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tagwise`` command; returns the exit status."""
+    import warnings
+
     import tagwise.cli  # noqa: F401  (registers the subcommands)
+
+    warnings.showwarning = _show_warning  # one line per warning, no source excerpt
 
     try:
         result = app(args=list(argv) if argv is not None else None, prog_name="tagwise",

@@ -61,6 +61,10 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
     n_threads : int or None, default=None
         CPU threads for PyTorch during fit/predict; None picks 1 for small networks (where thread
         hand-off costs more than it saves) and all cores otherwise.
+    n_ensemble : int, default=1
+        Train this many networks from different random initialisations and average their
+        probabilities (a deep ensemble; Lakshminarayanan et al. 2017). They train stacked, so
+        the cost grows far less than linearly on small networks.
     random_state : int or None, default=None
         Seed for initialisation, shuffling, validation split and dropout.
     verbose : bool, default=False
@@ -101,6 +105,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         threshold: float = 0.5,
         device: str = "auto",
         n_threads: int | None = None,
+        n_ensemble: int = 1,
         random_state: int | None = None,
         verbose: bool = False,
     ) -> None:
@@ -122,6 +127,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         self.threshold = threshold
         self.device = device
         self.n_threads = n_threads
+        self.n_ensemble = n_ensemble
         self.random_state = random_state
         self.verbose = verbose
 
@@ -171,7 +177,10 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         self._check_params()
         device = _resolve_device(self.device)
         hidden = tuple(int(h) for h in self.hidden_layer_sizes)
-        seeds = _seeds(self.random_state, len(train_sets))
+        E = int(self.n_ensemble)
+        # Ensemble member e of every model gets seed + e; models are laid out [set0×E, set1×E, …].
+        seeds = [s + e for s in _seeds(self.random_state, len(train_sets)) for e in range(E)]
+        train_sets = [rows for rows in train_sets for _ in range(E)]
         generators = [torch.Generator().manual_seed(s) for s in seeds]
         # Dropout masks come from the global generator; seed it too for reproducible runs.
         torch.manual_seed(seeds[0])
@@ -223,7 +232,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
             )
         module.cpu()
         for g, model in enumerate(models):
-            model.module_ = module if len(models) == 1 else module.select(g).eval()
+            model.module_ = module if E * len(models) == 1 else module.select(slice(g * E, (g + 1) * E)).eval()
             model.history_ = histories[g]
             model.thresholds_ = np.full(n_labels, float(self.threshold))
             model.device_ = str(device)
@@ -259,6 +268,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("validation_fraction", 0 < self.validation_fraction < 1, "in (0, 1)"),
             ("patience", self.patience >= 1, "at least 1"),
+            ("n_ensemble", self.n_ensemble >= 1, "at least 1"),
             ("threshold", 0 <= self.threshold <= 1, "in [0, 1]"),
             (
                 "hidden_layer_sizes",
@@ -281,13 +291,14 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         Xt = X if sp.issparse(X) else torch.from_numpy(X)
         out = np.empty((X.shape[0], len(self.classes_)), dtype=np.float64)
         step = 8192
-        work = step * sum(w.shape[1] * w.shape[2] for w in self.module_.weights)
+        work = step * sum(w.shape[0] * w.shape[1] * w.shape[2] for w in self.module_.weights)
         with _torch_threads(self.n_threads, work), torch.no_grad():
             self.module_.eval()
             for start in range(0, X.shape[0], step):
-                idx = torch.arange(start, min(start + step, X.shape[0]))[None, :]
-                logits = self.module_(gather_rows(Xt, idx, torch.device("cpu")))[0]
-                out[start : start + idx.shape[1]] = torch.sigmoid(logits).numpy()
+                idx = torch.arange(start, min(start + step, X.shape[0]))
+                idx = idx.expand(self.module_.n_models, -1)  # every ensemble member sees the batch
+                logits = self.module_(gather_rows(Xt, idx, torch.device("cpu")))
+                out[start : start + idx.shape[1]] = torch.sigmoid(logits).mean(dim=0).numpy()
         return out
 
     # ------------------------------------------------------------------ persistence
@@ -303,15 +314,15 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
 
         n_layers = int(state["n_layers"])
         widths = [arrays[f"weights.{i}"].shape[1] for i in range(n_layers)]
-        n_labels = arrays[f"weights.{n_layers - 1}"].shape[2]
+        n_models, _, n_labels = arrays[f"weights.{n_layers - 1}"].shape
         module = StackedMLP(
-            1,
+            n_models,
             widths[0],
             n_labels,
             widths[1:],
             activation=self.activation,
             dropout=self.dropout,
-            generators=[torch.Generator()],
+            generators=[torch.Generator() for _ in range(n_models)],
         )
         module.load_state_dict(
             {k: torch.from_numpy(v) for k, v in arrays.items() if k != "thresholds"}

@@ -96,15 +96,17 @@ class StackedMLP(nn.Module):
     def n_models(self) -> int:
         return int(self.weights[0].shape[0])
 
-    def select(self, g: int) -> StackedMLP:
-        """Model ``g`` alone, as a new stack of one (a copy that shares no memory)."""
+    def select(self, models: slice) -> StackedMLP:
+        """Models ``models`` (a slice of the stack) as a new stack that shares no memory."""
         widths = [w.shape[2] for w in self.weights]
-        single = StackedMLP(
-            1, self.weights[0].shape[1], widths[-1], widths[:-1], activation=self.activation_name,
-            dropout=self.dropout, generators=[torch.Generator()],
+        n_models = len(range(*models.indices(self.n_models)))
+        picked = StackedMLP(
+            n_models, self.weights[0].shape[1], widths[-1], widths[:-1],
+            activation=self.activation_name, dropout=self.dropout,
+            generators=[torch.Generator() for _ in range(n_models)],
         )
-        single.load_state_dict({k: v[g : g + 1].clone() for k, v in self.state_dict().items()})
-        return single.train(self.training)
+        picked.load_state_dict({k: v[models].clone() for k, v in self.state_dict().items()})
+        return picked.train(self.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (G, B, n_outputs) for inputs of shape (G, B, n_features)."""

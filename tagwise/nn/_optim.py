@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import torch
 
-__all__ = ["OPTIMIZERS", "StackedOptimizer", "make_optimizer"]
+__all__ = ["OPTIMIZERS", "StackedOptimizer"]
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
@@ -42,6 +42,38 @@ class StackedOptimizer:
         self.steps = torch.zeros(n_models, device=self.params[0].device)
         self.m = [torch.zeros_like(p) for p in self.params]
         self.v = [torch.zeros_like(p) for p in self.params] if name != "sgd" else []
+        # While every model has taken every step, one scalar step count serves all of them and
+        # the update runs as a few fused foreach kernels over all parameters.
+        self.uniform = True
+        self.t = 0
+
+    def _step_all(self) -> None:
+        self.t += 1
+        self.steps += 1
+        params = [p for p in self.params if p.grad is not None]
+        grads = [p.grad for p in params]
+        m = [self.m[i] for i, p in enumerate(self.params) if p.grad is not None]
+        if self.name == "sgd":
+            if self.weight_decay:
+                grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+            torch._foreach_mul_(m, self.momentum)
+            torch._foreach_add_(m, grads)
+            torch._foreach_add_(params, m, alpha=-self.lr)
+            return
+        v = [self.v[i] for i, p in enumerate(self.params) if p.grad is not None]
+        if self.name == "adam" and self.weight_decay:
+            grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+        if self.name == "adamw" and self.weight_decay:
+            torch._foreach_mul_(params, 1 - self.lr * self.weight_decay)
+        torch._foreach_lerp_(m, grads, 1 - self.beta1)
+        torch._foreach_mul_(v, self.beta2)
+        torch._foreach_addcmul_(v, grads, grads, value=1 - self.beta2)
+        bias1 = 1 - self.beta1**self.t
+        bias2 = 1 - self.beta2**self.t
+        denom = torch._foreach_sqrt(v)
+        torch._foreach_div_(denom, bias2**0.5)
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(params, m, denom, value=-self.lr / bias1)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -50,6 +82,10 @@ class StackedOptimizer:
     @torch.no_grad()
     def step(self, active: torch.Tensor | None = None) -> None:
         """Update every model, or only those where ``active`` (bool, shape (G,)) is true."""
+        if active is None and self.uniform:
+            self._step_all()
+            return
+        self.uniform = False  # step counts may now differ between models
         if active is None:
             self.steps += 1
         else:
@@ -83,20 +119,3 @@ class StackedOptimizer:
             update = update + self.lr * self.weight_decay * p
         return update
 
-
-def make_optimizer(
-    params: Iterable[torch.nn.Parameter], name: str, *, lr: float, weight_decay: float, masked: bool
-) -> torch.optim.Optimizer | StackedOptimizer:
-    """The optimiser for a stacked model.
-
-    When every model steps every time (equal training-set sizes, no early stopping), one step
-    count serves all models and torch's own foreach implementation is exactly equivalent and
-    faster; otherwise the masked :class:`StackedOptimizer` keeps per-model step counts.
-    """
-    params = list(params)
-    if masked:
-        return StackedOptimizer(params, name, lr=lr, weight_decay=weight_decay)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay, foreach=True)
-    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-    return cls(params, lr=lr, weight_decay=weight_decay, eps=1e-7, foreach=True)

@@ -19,7 +19,7 @@ import torch
 
 from tagwise.nn._losses import LossFn
 from tagwise.nn._modules import StackedMLP
-from tagwise.nn._optim import StackedOptimizer, make_optimizer
+from tagwise.nn._optim import StackedOptimizer
 
 __all__ = ["TrainConfig", "gather_rows", "train_stacked"]
 
@@ -104,16 +104,8 @@ def train_stacked(
     B = int(min(config.batch_size, int(lengths.max())))
     n_steps = math.ceil(int(lengths.max()) / B)
     offsets = torch.arange(B, device=device)
-    # Masked steps are needed only when some model sits out a step: a shorter training set, or
-    # a model that stopped early.
-    steps_per_model = {math.ceil(n / B) for n in lengths.tolist()}
-    masked = config.early_stopping or len(steps_per_model) > 1
-    optimizer = make_optimizer(
-        module.parameters(),
-        config.optimizer,
-        lr=config.learning_rate,
-        weight_decay=config.weight_decay,
-        masked=masked,
+    optimizer = StackedOptimizer(
+        module.parameters(), config.optimizer, lr=config.learning_rate, weight_decay=config.weight_decay
     )
     stopper = _EarlyStopper(module, valid_sets, X, Y, loss_fn, config) if valid_sets else None
     histories: list[list[dict[str, Any]]] = [[] for _ in range(G)]
@@ -133,10 +125,7 @@ def train_stacked(
             losses = loss_fn(module(gather_rows(X, idx, device)), Y[idx], row_mask if ragged else None)
             optimizer.zero_grad()
             losses.sum().backward()  # models are independent: d(sum)/d(theta_g) = d(loss_g)/d(theta_g)
-            if isinstance(optimizer, StackedOptimizer):
-                optimizer.step(None if bool(active.all()) else active)
-            else:
-                optimizer.step()
+            optimizer.step(None if bool(active.all()) else active)
             epoch_loss += losses.detach() * row_mask.sum(dim=1)
         epoch_loss /= lengths
         record = [{"epoch": epoch + 1, "loss": v} for v in epoch_loss.tolist()]

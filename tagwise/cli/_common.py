@@ -1,0 +1,92 @@
+"""Pieces shared by the CLI commands: data options, config resolution, model building, output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from tagwise.cli._app import err_console
+from tagwise.config import resolve_config
+from tagwise.data import Dataset
+
+# Typer option declarations reused by several commands (one definition → one behaviour).
+LABELS = typer.Option(None, "--labels", help="Label columns, comma-separated (e.g. 'a,b,c'); ARFF: a count or names.")
+LABEL_PREFIX = typer.Option(None, "--label-prefix", help="Label columns are those whose names start with this.")
+LABEL_COLUMN = typer.Option(None, "--label-column", help="One column of delimited tags or JSON lists.")
+LABEL_SEP = typer.Option(None, "--label-sep", help="Delimiter of tags in --label-column (default '|').")
+TEXT_COLUMN = typer.Option(None, "--text", help="Column with raw text (text models).")
+MODEL = typer.Option(None, "--model", "-m", help="Model name (see `tagwise train --help`); default from config.")
+CONFIG = typer.Option(None, "--config", "-c", help="Run config (TOML, YAML or JSON).", exists=False)
+SET = typer.Option(None, "--set", "-s", help="Override a config value: SECTION.KEY=VALUE (repeatable).")
+JSON_OUT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout instead of tables.")
+
+
+def run_config(
+    config: Path | None,
+    overrides: list[str] | None,
+    *,
+    data: Path | None = None,
+    model: str | None = None,
+    **data_options: Any,
+) -> dict[str, dict[str, Any]]:
+    """Resolve defaults < config file < --set, then the explicit command-line flags on top."""
+    resolved = resolve_config(config, overrides or [])
+    if data is not None:
+        resolved["data"]["path"] = str(data)
+    for key, value in data_options.items():
+        if value is not None:
+            resolved["data"][key] = value
+    if model is not None:
+        resolved["model"]["name"] = model
+    return resolved
+
+
+def load_data(config: dict[str, dict[str, Any]]) -> Dataset:
+    """The Dataset the config's [data] section names; the built-in reference problem if none."""
+    from tagwise.data import read, reference_problem
+
+    options = dict(config["data"])
+    path = options.pop("path", None)
+    if path is None:
+        return reference_problem()
+    return read(path, **options)
+
+
+def build_model(config: dict[str, dict[str, Any]]) -> Any:
+    """An unfitted estimator from the config's [model] section."""
+    from tagwise.models import make_model
+
+    params = dict(config["model"])
+    name = params.pop("name", "mlp")
+    return make_model(name, **params)
+
+
+@contextmanager
+def progress(description: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress bar on stderr; yields ``update(done, total)``."""
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(description, total=total)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def emit_json(payload: Any) -> None:
+    """One JSON document on stdout."""
+    sys.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
