@@ -76,6 +76,12 @@ MODEL_KINDS: dict[str, str] = {
     "mlp": "tagwise.models._mlp:MLPClassifier",
     "linear": "tagwise.models._linear:LinearOneVsRest",
     "thresholded": "tagwise.thresholds._classifier:ThresholdedClassifier",
+    # text (issue 6): the pipeline, its featurizers (nested artifacts), the fine-tuned encoder
+    "text": "tagwise.text._pipeline:TextClassifier",
+    "tfidf": "tagwise.text._tfidf:TfidfFeaturizer",
+    "sentence_embedder": "tagwise.text._embed:SentenceEmbedder",
+    "combined_features": "tagwise.text._combine:CombinedFeaturizer",
+    "transformer": "tagwise.text._finetune:TransformerClassifier",
 }
 
 
