@@ -89,6 +89,11 @@ class TextClassifier(MultiLabelMixin, BaseEstimator):
             raise DataFormatError(
                 f"{len(texts)} texts but {n_rows} rows of labels; give one label row per text."
             )
+        if fit_params.get("X_val") is not None:  # a validation set (e.g. for threshold tuning)
+            fit_params = {
+                **fit_params,
+                "X_val": featurizer.transform(check_texts(fit_params["X_val"])),
+            }
         model.fit(features, Y, **fit_params)
         self.featurizer_, self.model_ = featurizer, model
         self.classes_ = np.asarray(model.classes_)
@@ -106,6 +111,25 @@ class TextClassifier(MultiLabelMixin, BaseEstimator):
         """Label probabilities of shape (n_samples, n_labels) for texts ``X``."""
         proba = self.model_.predict_proba(self.transform(X))
         return np.asarray(proba, dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 label matrix of shape (n_samples, n_labels).
+
+        ``thresholds_`` decide when set; otherwise the model's own ``predict`` (which may apply a
+        tuned threshold strategy, such as :class:`tagwise.thresholds.ThresholdedClassifier`).
+        """
+        if getattr(self, "thresholds_", None) is not None or not hasattr(self.model_, "predict"):
+            return super().predict(X)
+        return np.asarray(self.model_.predict(self.transform(X)), dtype=np.int64)
+
+    def predict_labels(
+        self, X: Any, *, threshold: float | None = None, top_k: int | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """Label names with probabilities per text, highest first (see ``predict``)."""
+        inner = getattr(self.model_, "predict_labels", None)
+        if getattr(self, "thresholds_", None) is not None or inner is None:
+            return super().predict_labels(X, threshold=threshold, top_k=top_k)
+        return inner(self.transform(X), threshold=threshold, top_k=top_k)  # type: ignore[no-any-return]
 
     def _decision_thresholds(self) -> np.ndarray:
         own = getattr(self, "thresholds_", None)
