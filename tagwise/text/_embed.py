@@ -105,7 +105,10 @@ def load_sentence_model(name: str, device: str = "cpu") -> tuple[Any, str]:
         ) from None
     try:
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
-    except OSError as exc:  # includes huggingface_hub's offline / not-found errors
+    except (
+        OSError,
+        ValueError,
+    ) as exc:  # huggingface_hub's offline / not-found errors, bad configs
         raise ConfigError(
             f"could not load the sentence-embedding model from {path}: {exc}. tagwise refuses "
             "hub downloads; the directory must hold every file the model needs."
