@@ -105,10 +105,8 @@ def load_sentence_model(name: str, device: str = "cpu") -> tuple[Any, str]:
         ) from None
     try:
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
-    except (
-        OSError,
-        ValueError,
-    ) as exc:  # huggingface_hub's offline / not-found errors, bad configs
+    # OSError: huggingface_hub's offline / not-found errors; ValueError: a broken config
+    except (OSError, ValueError) as exc:
         raise ConfigError(
             f"could not load the sentence-embedding model from {path}: {exc}. tagwise refuses "
             "hub downloads; the directory must hold every file the model needs."
