@@ -82,14 +82,30 @@ def test_per_label_rare_labels_fall_back_to_global():
     Y, S = _scores(4)
     Y[:, 2] = 0
     Y[:3, 2] = 1  # 3 positives < min_support
-    strat = PerLabelThreshold(min_support=5).fit(Y, S)
+    strat = PerLabelThreshold(min_support=5, tolerance=0).fit(Y, S)
     assert not strat.tuned_[2] and strat.tuned_[0]
     assert strat.thresholds_[2] == strat._global.threshold_
     P = strat.apply(S)
-    tuned = [j for j in range(6) if strat.tuned_[j]]
+    exact, _ = best_f1_thresholds(Y, S)
     fixed = (S >= 0.5).astype(int)
-    for j in tuned:  # on the tuning data, tuned F1 can only be ≥ the 0.5 threshold's
+    for j in np.flatnonzero(strat.tuned_):  # exact tuning: F1 on the tuning data ≥ any cut's
+        assert strat.thresholds_[j] == exact[j]
         assert skm.f1_score(Y[:, j], P[:, j]) >= skm.f1_score(Y[:, j], fixed[:, j]) - 1e-12
+
+
+@pytest.mark.parametrize("z", [0.5, 1.0, 3.0])
+def test_one_standard_error_rule_matches_brute_force(z):
+    Y, S = _scores(8, n=300)
+    strat = PerLabelThreshold(min_support=1, tolerance=z).fit(Y, S)
+    anchor = strat._global.threshold_
+    for j in range(Y.shape[1]):
+        f1 = np.array([skm.f1_score(Y[:, j], S[:, j] >= t, zero_division=0) for t in GRID])
+        se = np.sqrt(f1.max() * (1 - f1.max()) / Y[:, j].sum())
+        near = GRID[f1 >= f1.max() - z * se - 1e-12]
+        assert strat.thresholds_[j] == pytest.approx(near[np.argmin(np.abs(near - anchor))])
+    # a larger tolerance keeps labels at least as close to the global threshold
+    wide = PerLabelThreshold(min_support=1, tolerance=10).fit(Y, S)
+    assert np.all(np.abs(wide.thresholds_ - anchor) <= np.abs(strat.thresholds_ - anchor) + 1e-12)
 
 
 def test_top_k_and_at_least_one():
@@ -133,6 +149,10 @@ def test_make_strategy_specs():
         ("fixed:1.5", r"threshold must be a number in \[0, 1\], got 1.5"),
         ("top_k:0", r"k must be a positive integer, got 0"),
         ("per_label:0", r"min_support must be an integer ≥ 1, got 0"),
+        (
+            {"name": "per_label", "tolerance": -1},
+            r"tolerance must be a number in \[0, 10\], got -1",
+        ),
         ("global:auc", r"metric must be one of micro_f1, macro_f1, example_f1, got 'auc'"),
         ("cardinality:max", r"source must be 'expected' or 'train', got 'max'"),
         ({"name": "top_k", "kk": 3}, r"bad options for the top_k strategy"),

@@ -8,11 +8,13 @@ any label gets its highest-scoring one (useful when every sample is known to car
 ``fixed[:t]``           one threshold ``t`` for every label (default 0.5), nothing tuned
 ``global[:metric]``     one threshold for every label, tuned to maximise ``micro_f1`` (default),
                         ``macro_f1`` or ``example_f1`` on a grid of 0.01 … 0.99
-``per_label[:n]``       a threshold per label tuned for that label's F1 (exactly, over every cut
-                        of its sorted scores); a label with fewer than ``n`` positives (default 5)
-                        in the tuning data keeps the global threshold instead, so rare labels do
-                        not overfit (Fan & Lin, "A Study on Threshold Selection for Multi-label
-                        Classification", 2007, call this the "fbr" guard)
+``per_label[:n]``       a threshold per label tuned for that label's F1, with two guards against
+                        overfitting: a label with fewer than ``n`` positives (default 5) in the
+                        tuning data keeps the global threshold (Fan & Lin, "A Study on Threshold
+                        Selection for Multi-label Classification", 2007, call this the "fbr"
+                        guard), and a label leaves the global threshold only as far as its F1
+                        gain exceeds ``tolerance`` (0.5) standard errors (the one-standard-error
+                        rule); ``tolerance=0`` takes the exact F1-optimal cut
 ``top_k[:k]``           the ``k`` highest-scoring labels of every sample (default 1)
 ``cardinality[:src]``   the top ``m`` labels where ``m`` is the sample's predicted cardinality:
                         ``expected`` (default) rounds Σ_j p_j of the sample; ``train`` uses the
@@ -248,25 +250,72 @@ def best_f1_thresholds(Y: np.ndarray, S: np.ndarray) -> tuple[np.ndarray, np.nda
     return thr, f1[best, cols]
 
 
+def one_se_thresholds(
+    Y: np.ndarray, S: np.ndarray, anchor: float, z: float, grid: np.ndarray = GRID
+) -> np.ndarray:
+    """Per-label thresholds by the one-standard-error rule, shape (n_labels,).
+
+    Among the grid thresholds whose F1 on the tuning data is within ``z`` standard errors of the
+    label's best F1, take the one closest to ``anchor`` (the global threshold). The standard
+    error is the binomial approximation ``sqrt(F(1-F)/n_pos)``. This is the rule of Breiman et
+    al. (CART, 1984; Hastie, Tibshirani & Friedman, ESL §7.10) applied to thresholds: an F1
+    curve that is flat within its noise leaves the label at the shared threshold, instead of at
+    whichever extreme point happened to score best on finitely many samples.
+    """
+    counts = grid_counts(Y, S, grid)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(
+            counts["pp"] + counts["pos"] > 0, 2 * counts["tp"] / (counts["pp"] + counts["pos"]), 0.0
+        )
+    best = f1.max(axis=0)
+    se = np.sqrt(np.maximum(best * (1 - best), 0.0) / np.maximum(counts["pos"], 1.0))
+    near = f1 >= best - z * se - 1e-12
+    distance = np.where(near, np.abs(grid[:, None] - anchor), np.inf)
+    return grid[np.argmin(distance, axis=0)]
+
+
 class PerLabelThreshold(ThresholdStrategy):
-    """A threshold per label tuned for F1; rare labels fall back to the tuned global one."""
+    """A threshold per label tuned for F1, guarded against overfitting.
+
+    Parameters
+    ----------
+    min_support : labels with fewer positives in the tuning data keep the global threshold.
+    tolerance : ``z`` of the one-standard-error rule (:func:`one_se_thresholds`); a label moves
+        away from the global threshold only as far as its F1 gain is larger than ``z`` standard
+        errors. 0 takes the exact F1-optimal cut of every label (:func:`best_f1_thresholds`),
+        which overfits flat F1 curves.
+    metric : what the global threshold (the anchor and fallback) maximises.
+    """
 
     name = "per_label"
 
     def __init__(
-        self, min_support: int = 5, *, metric: str = "micro_f1", at_least_one: bool = False
+        self,
+        min_support: int = 5,
+        *,
+        tolerance: float = 0.5,
+        metric: str = "micro_f1",
+        at_least_one: bool = False,
     ) -> None:
         super().__init__(at_least_one=at_least_one)
         if not isinstance(min_support, int) or isinstance(min_support, bool) or min_support < 1:
             raise ConfigError(f"min_support must be an integer ≥ 1, got {min_support!r}.")
+        if not isinstance(tolerance, (int, float)) or not 0 <= tolerance <= 10:
+            raise ConfigError(f"tolerance must be a number in [0, 10], got {tolerance!r}.")
         self.min_support = min_support
+        self.tolerance = float(tolerance)
         self.metric = metric
         self._global = GlobalThreshold(metric)
         self.thresholds_: np.ndarray | None = None
         self.tuned_: np.ndarray | None = None
 
     def params(self) -> dict[str, Any]:
-        return {"min_support": self.min_support, "metric": self.metric, **super().params()}
+        return {
+            "min_support": self.min_support,
+            "tolerance": self.tolerance,
+            "metric": self.metric,
+            **super().params(),
+        }
 
     @property
     def thresholds(self) -> np.ndarray | None:
@@ -274,9 +323,13 @@ class PerLabelThreshold(ThresholdStrategy):
 
     def _fit(self, Y: np.ndarray, S: np.ndarray) -> None:
         self._global.fit(Y, S)
-        thr, _ = best_f1_thresholds(Y, S)
+        anchor = self._global.threshold_
+        if self.tolerance == 0:
+            thr, _ = best_f1_thresholds(Y, S)
+        else:
+            thr = one_se_thresholds(Y, S, anchor, self.tolerance)
         self.tuned_ = Y.sum(axis=0) >= self.min_support
-        self.thresholds_ = np.where(self.tuned_, thr, self._global.threshold_)
+        self.thresholds_ = np.where(self.tuned_, thr, anchor)
 
     def _apply(self, S: np.ndarray) -> np.ndarray:
         return S >= self.thresholds_[None, :]
