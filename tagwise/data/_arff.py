@@ -160,7 +160,9 @@ def _read(
         c = col[e.attr, np.where(nominal, code, -1)]
         take = c >= 0
         if not allow_nan:
-            bad = np.flatnonzero(missing & ((col[e.attr] >= 0).any(axis=1)) & ~is_lab)
+            bad = np.flatnonzero(missing)
+            if bad.size:  # a missing value matters only in a selected feature
+                bad = bad[(col[e.attr[bad]] >= 0).any(axis=1) & ~is_lab[bad]]
             if bad.size:
                 k = int(bad[0])
                 raise DataFormatError(

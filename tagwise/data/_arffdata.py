@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tagwise.data._arffheader import Attribute, read_token, split_values
+from tagwise.data._fastpath import arff_sparse_pairs
 from tagwise.data._numparse import parse_float, parse_uint, separator_mask, token_bounds, token_text
 from tagwise.exceptions import DataFormatError, located
 
@@ -39,23 +40,32 @@ class _Codes:
 
     def __init__(self, attributes: list[Attribute]) -> None:
         self.attributes = attributes
-        self.kind = np.array(
-            [{"numeric": 0, "nominal": 1, "string": 2}[a.kind] for a in attributes]
-        )
-        self.maps = [{v: i for i, v in enumerate(a.values)} for a in attributes]
-        self.bytemaps = [{v.encode(): i for i, v in enumerate(a.values)} for a in attributes]
-        # one-byte nominal values ({0,1}) are looked up in a 256-entry table per attribute
-        self.single = np.array(
-            [
-                a.kind == "nominal" and all(len(v.encode()) == 1 for v in a.values)
-                for a in attributes
-            ]
-        )
-        self.table = np.full((len(attributes), 256), -1, dtype=np.int64)
-        for i, a in enumerate(attributes):
-            if self.single[i]:
-                for code, v in enumerate(a.values):
-                    self.table[i, v.encode()[0]] = code
+        kinds = {"numeric": 0, "nominal": 1, "string": 2}
+        self.kind = np.array([kinds[a.kind] for a in attributes], dtype=np.int8)
+        nominal = np.flatnonzero(self.kind == 1).tolist()
+        self.maps: dict[int, dict[str, int]] = {}
+        self.bytemaps: dict[int, dict[bytes, int]] = {}
+        # nominal values that are small integers ("0", "1"): integer → code, for the fast path
+        self.intcode = np.full((len(attributes), 16), -1, dtype=np.int64)
+        # one-byte nominal values ({0,1}) are looked up in a 256-entry table row per attribute
+        self.single = np.zeros(len(attributes), dtype=bool)
+        self.single_row = np.zeros(len(attributes), dtype=np.int64)
+        rows = []
+        for i in nominal:
+            values = attributes[i].values
+            self.maps[i] = {v: k for k, v in enumerate(values)}
+            self.bytemaps[i] = {v.encode(): k for k, v in enumerate(values)}
+            for k, v in enumerate(values):
+                if v.isdigit() and str(int(v)) == v and int(v) < 16:
+                    self.intcode[i, int(v)] = k
+            if all(len(v.encode()) == 1 for v in values):
+                row = np.full(256, -1, dtype=np.int64)
+                for k, v in enumerate(values):
+                    row[v.encode()[0]] = k
+                self.single[i] = True
+                self.single_row[i] = len(rows)
+                rows.append(row)
+        self.table = np.vstack(rows) if rows else np.full((1, 256), -1, dtype=np.int64)
 
 
 def _fail(path: object, line: int, msg: str) -> None:
@@ -66,6 +76,10 @@ def parse_chunk(buf: bytes, line0: int, path: object, codes: _Codes, sparse: boo
     """Parse one chunk of whole data lines (``line0`` is the number of its first line)."""
     if b"'" in buf or b'"' in buf:
         return _parse_slow(buf, line0, path, codes, sparse)
+    if sparse:
+        fast = _sparse_pandas(buf, line0, codes)
+        if fast is not None:
+            return fast
     a = np.frombuffer(buf, dtype=np.uint8)
     nl = np.flatnonzero(a == 10)  # every chunk ends with a newline: line l ends at nl[l]
     line_start = np.r_[0, nl[:-1] + 1]
@@ -93,6 +107,36 @@ def parse_chunk(buf: bytes, line0: int, path: object, codes: _Codes, sparse: boo
         _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path)
         return _sparse_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes)
     return _dense_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes)
+
+
+def _sparse_pandas(buf: bytes, line0: int, codes: _Codes) -> Entries | None:
+    """Plain sparse rows through pandas' C parser (see ``_fastpath``); None → general parser."""
+    fast = arff_sparse_pairs(buf)
+    if fast is None:
+        return None
+    per_row, attr, value = fast["per_row"], fast["attr"], fast["val"]
+    n_rows = per_row.size
+    row = np.repeat(np.arange(n_rows), per_row)
+    if attr.size and (
+        attr.max() >= len(codes.attributes)
+        or ((row[1:] == row[:-1]) & (attr[1:] <= attr[:-1])).any()
+    ):
+        return None
+    kind = codes.kind[attr]
+    if (kind == 2).any():
+        return None
+    nominal = np.flatnonzero(kind == 1)
+    if nominal.size:  # nominal values written as integers ({0,1}): the number names the code
+        as_int = value[nominal].astype(np.int64)
+        if (as_int != value[nominal]).any() or (as_int < 0).any() or (as_int >= 16).any():
+            return None
+        code = codes.intcode[attr[nominal], as_int]
+        if (code < 0).any():
+            return None
+        value = value.copy()  # pandas hands out read-only arrays
+        value[nominal] = code
+    lines = line0 + np.repeat(np.arange(n_rows), per_row)
+    return Entries(n_rows, row, attr, value, lines, [])
 
 
 def _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path) -> None:  # type: ignore[no-untyped-def]
@@ -188,7 +232,7 @@ def _values(a, starts, ends, row, attr, lines, n_rows, path, codes) -> Entries: 
     nom = np.flatnonzero((kind == 1) & ~missing)
     single = codes.single[attr[nom]] & ((ends[nom] - starts[nom]) == 1)
     fast = nom[single]
-    value[fast] = codes.table[attr[fast], a[starts[fast]]]
+    value[fast] = codes.table[codes.single_row[attr[fast]], a[starts[fast]]]
     for k in nom[~single].tolist():
         value[k] = codes.bytemaps[attr[k]].get(a[starts[k] : ends[k]].tobytes(), -1)
     badnom = nom[value[nom] < 0]

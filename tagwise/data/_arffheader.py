@@ -26,7 +26,7 @@ _NUMERIC = ("numeric", "real", "integer")
 _SPLIT_SUFFIXES = ("-train", "-test", "_train", "_test", "-sparse", "_sparse", "-dense")
 
 
-@dataclass
+@dataclass(slots=True)
 class Attribute:
     """One ``@attribute``: its name, kind (numeric/nominal/string) and nominal values."""
 

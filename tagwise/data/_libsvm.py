@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from tagwise.data._dataset import Dataset
+from tagwise.data._fastpath import libsvm_pairs
 from tagwise.data._numparse import parse_float, parse_uint, separator_mask, token_bounds, token_text
 from tagwise.data._stream import CHUNK_BYTES, line_chunks
 from tagwise.exceptions import DataFormatError, located
@@ -44,7 +45,7 @@ class _Chunk:
     lab_line: np.ndarray
 
 
-def _parse_chunk(buf: bytes, line0: int, path: Path) -> _Chunk:
+def _parse_chunk_numpy(buf: bytes, line0: int, path: Path) -> _Chunk:
     a = np.frombuffer(buf, dtype=np.uint8)
     sep = separator_mask(a, _WS)
     nl = np.flatnonzero(a == 10)
@@ -121,6 +122,37 @@ def _parse_chunk(buf: bytes, line0: int, path: Path) -> _Chunk:
         lab_row=row_of_line[tok_line[lab_tok]],
         lab_id=lab_id,
         lab_line=lines[lab_tok],
+    )
+
+
+def _parse_chunk(buf: bytes, line0: int, path: Path) -> _Chunk:
+    """Parse a chunk through pandas' C tokenizer when it is plain, else through numpy."""
+    fast = libsvm_pairs(buf)
+    if fast is None:
+        return _parse_chunk_numpy(buf, line0, path)
+    a, idx, n_colon = fast["a"], fast["idx"], fast["n_colon"]
+    row_of_line = np.cumsum(fast["has_row"]) - 1
+    frow = np.repeat(row_of_line, n_colon)
+    if ((frow[1:] == frow[:-1]) & (idx[1:] <= idx[:-1])).any():
+        return _parse_chunk_numpy(buf, line0, path)  # it words the error
+    lab_s, lab_e = fast["lab_s"], fast["lab_e"]
+    commas = np.flatnonzero(a == 44)
+    sub_s = np.sort(np.concatenate([lab_s, commas + 1]))
+    sub_e = np.sort(np.concatenate([commas, lab_e]))
+    lab_id, ok = parse_uint(a, sub_s, sub_e)
+    if not ok.all() or sub_s.size != sub_e.size:
+        return _parse_chunk_numpy(buf, line0, path)
+    owner = np.searchsorted(lab_s, sub_s, side="right") - 1
+    lab_line = fast["lab_line"][owner]
+    return _Chunk(
+        n_rows=int(fast["has_row"].sum()),
+        row_nnz=np.bincount(frow, minlength=int(fast["has_row"].sum())),
+        idx=idx,
+        val=fast["val"],
+        idx_line=line0 + np.repeat(np.arange(n_colon.size), n_colon),
+        lab_row=row_of_line[lab_line],
+        lab_id=lab_id,
+        lab_line=line0 + lab_line,
     )
 
 

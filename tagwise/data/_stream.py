@@ -13,7 +13,7 @@ __all__ = ["CHUNK_BYTES", "line_chunks", "open_binary"]
 
 #: bytes per parsing chunk: big enough to amortise numpy call overhead, small enough that the
 #: per-chunk working arrays (~20 bytes per input byte) stay far below the result's size
-CHUNK_BYTES = 1 << 22
+CHUNK_BYTES = 1 << 20
 
 
 def open_binary(path: Path) -> IO[bytes]:
