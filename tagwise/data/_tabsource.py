@@ -100,7 +100,10 @@ class Table:
         if self.fmt == "parquet":
             return None
         if self._lines is None:
-            self._lines = self._line_numbers()
+            try:
+                self._lines = self._line_numbers()
+            except csv.Error:  # the row is still named, by its number
+                self._lines = []
         return self._lines[row] if row < len(self._lines) else None
 
     def _line_numbers(self) -> list[int]:
@@ -108,7 +111,7 @@ class Table:
         if self.fmt == "jsonl":
             return [i for i, line in enumerate(text.splitlines(), 1) if line.strip()]
         quoting = csv.QUOTE_NONE if self.sep == "\t" else csv.QUOTE_MINIMAL
-        reader = csv.reader(io.StringIO(text), delimiter=self.sep, quoting=quoting)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.sep, quoting=quoting)
         lines, start = [], 1
         for record in reader:
             if record and any(field.strip() for field in record):
@@ -135,7 +138,10 @@ def load_table(
             table = Table(p, frame, fmt, raw=raw)
         else:
             sep = sep or ("\t" if fmt == "tsv" else ",")
-            frame = _read_csv(p, raw, sep, header)
+            try:
+                frame = _read_csv(p, raw, sep, header)
+            except csv.Error as exc:
+                raise DataFormatError(f"{p}: cannot parse as CSV/TSV ({exc}).") from None
             table = Table(p, frame, fmt, header=header, sep=sep, raw=raw)
     if len(table.frame) == 0:
         raise DataFormatError(located(p, 2, "no data rows after the header."))
@@ -162,7 +168,7 @@ def _read_csv(path: Path, raw: bytes, sep: str, header: bool) -> pd.DataFrame:
     quoting = csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL
     kind = "TSV" if sep == "\t" else "CSV"
     if header:
-        names = next(csv.reader(io.StringIO(text), delimiter=sep, quoting=quoting), [])
+        names = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting), [])
         names = [n.strip() for n in names]
         dupes = sorted({n for n in names if n and names.count(n) > 1})
         if dupes:
@@ -206,7 +212,7 @@ def _read_csv(path: Path, raw: bytes, sep: str, header: bool) -> pd.DataFrame:
 
 def _wrong_field_count(text: str, sep: str, quoting: int) -> tuple[int, str] | None:
     """The first line whose field count differs from the first row's, for the error message."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=quoting)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting)
     expected = None
     start = 1
     for record in reader:
