@@ -161,9 +161,9 @@ def coverage_error(Y_true: Any, Y_score: Any) -> float:
 
 
 def _check_k(k: Any, n_labels: int) -> int:
-    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or int(k) < 1:
         raise ConfigError(f"k must be a positive integer, got {k!r}.")
-    if k > n_labels:
+    if int(k) > n_labels:
         raise ConfigError(
             f"k={k} is larger than the number of labels ({n_labels}); use k ≤ {n_labels}."
         )

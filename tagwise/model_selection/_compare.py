@@ -30,7 +30,11 @@ TESTS = ("corrected_t", "t", "wilcoxon")
 
 
 def paired_test(
-    a: Sequence[float], b: Sequence[float], *, test: str = "corrected_t", test_fraction: float = 0.2
+    a: Sequence[float] | np.ndarray,
+    b: Sequence[float] | np.ndarray,
+    *,
+    test: str = "corrected_t",
+    test_fraction: float = 0.2,
 ) -> float:
     """Two-sided p-value that the fold scores ``a`` and ``b`` (same folds) have equal means.
 

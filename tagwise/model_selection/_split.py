@@ -249,11 +249,12 @@ class MultilabelStratifiedShuffleSplit(BaseCrossValidator):
             if value is None:
                 return None
             if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-                if not 1 <= value < n:
+                if not 1 <= int(value) < n:
                     raise ConfigError(f"{name}={value} must be between 1 and {n - 1} samples.")
                 return int(value)
-            if isinstance(value, numbers.Real) and 0 < value < 1:
-                return int(np.ceil(value * n)) if name == "test_size" else int(value * n)
+            if isinstance(value, numbers.Real) and 0 < float(value) < 1:
+                share = float(value) * n
+                return int(np.ceil(share)) if name == "test_size" else int(share)
             raise ConfigError(
                 f"{name} must be a fraction in (0, 1) or a sample count, got {value!r}."
             )

@@ -34,7 +34,7 @@ MAX_TABLE_ROWS = 500
 MAX_CURVE_POINTS = 200
 
 
-def _history_series(history: Any) -> dict[str, list[float]] | None:
+def _history_series(history: Any) -> dict[str, list[float | None]] | None:
     """Training history as ``{series: [value per epoch]}`` (accepts a list of epoch dicts)."""
     if not history:
         return None

@@ -332,12 +332,13 @@ class PerLabelThreshold(ThresholdStrategy):
         self.thresholds_ = np.where(self.tuned_, thr, anchor)
 
     def _apply(self, S: np.ndarray) -> np.ndarray:
-        return S >= self.thresholds_[None, :]
+        return S >= np.asarray(self.thresholds_)[None, :]
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, _ = super().get_state()
         state["global_threshold"] = self._global.threshold_
-        return state, {"thresholds": self.thresholds_, "tuned": self.tuned_.astype(np.uint8)}
+        thresholds, tuned = np.asarray(self.thresholds_), np.asarray(self.tuned_)
+        return state, {"thresholds": thresholds, "tuned": tuned.astype(np.uint8)}
 
     def set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super().set_state(state, arrays)
