@@ -6,9 +6,9 @@ import warnings
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tagwise.models._linear import LinearOneVsRest
+from tagwise.models import LinearOneVsRest, MLkNN
 
-ESTIMATORS = [LinearOneVsRest()]
+ESTIMATORS = [LinearOneVsRest(), MLkNN(k=3)]
 
 
 def _expected(estimator):

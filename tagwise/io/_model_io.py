@@ -75,6 +75,7 @@ _REF = "__tagwise_artifact__"  # {"__tagwise_artifact__": "c0"} stands for the c
 MODEL_KINDS: dict[str, str] = {
     "mlp": "tagwise.models._mlp:MLPClassifier",
     "linear": "tagwise.models._linear:LinearOneVsRest",
+    "mlknn": "tagwise.models._knn:MLkNN",
     "thresholded": "tagwise.thresholds._classifier:ThresholdedClassifier",
     # text (issue 6): the pipeline, its featurizers (nested artifacts), the fine-tuned encoder
     "text": "tagwise.text._pipeline:TextClassifier",

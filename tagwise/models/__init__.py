@@ -14,6 +14,7 @@ __all__ = [
     "MODEL_NAMES",
     "LinearOneVsRest",
     "MLPClassifier",
+    "MLkNN",
     "make_model",
     "model_class",
 ]
@@ -21,6 +22,7 @@ __all__ = [
 _LAZY = {
     "MLPClassifier": "tagwise.models._mlp",
     "LinearOneVsRest": "tagwise.models._linear",
+    "MLkNN": "tagwise.models._knn",
 }
 
 

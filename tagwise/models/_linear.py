@@ -121,8 +121,9 @@ class LinearOneVsRest(MultiLabelClassifier):
         input only.
     threshold : float, default=0.5
         Probability at or above which ``predict`` assigns a label.
-    tol : float, default=1e-3
-        Stop a label when its gradient norm has fallen by this factor.
+    tol : float, default=1e-2
+        Stop a label when its gradient norm has fallen by this factor (liblinear's default
+        stopping rule for the primal problem).
     max_iter : int, default=50
         Newton iterations (L2) per label; ten times that many proximal steps for L1.
 
@@ -145,7 +146,7 @@ class LinearOneVsRest(MultiLabelClassifier):
         class_weight: Any = None,
         standardize: Any = "auto",
         threshold: float = 0.5,
-        tol: float = 1e-3,
+        tol: float = 1e-2,
         max_iter: int = 50,
     ) -> None:
         self.loss = loss
