@@ -33,12 +33,18 @@ def check_features(
     """
     if sp.issparse(X):
         if not allow_sparse:
-            raise DataFormatError(f"{name} is sparse but this model needs dense input; use X.toarray().")
+            raise DataFormatError(
+                f"{name} is sparse but this model needs dense input; use X.toarray()."
+            )
         X = sp.csr_matrix(X, dtype=dtype)
         values = X.data
     else:
         if hasattr(X, "dtypes") and hasattr(X, "to_numpy"):  # pandas DataFrame
-            bad = [c for c, t in zip(X.columns, X.dtypes) if not np.issubdtype(t, np.number) and t != bool]
+            bad = [
+                c
+                for c, t in zip(X.columns, X.dtypes)
+                if not np.issubdtype(t, np.number) and t != bool
+            ]
             if bad:
                 raise DataFormatError(
                     f"{name} has non-numeric columns {bad[:5]}; encode them or drop them first."
@@ -56,20 +62,28 @@ def check_features(
                     f"{name} contains non-numeric values (dtype {X.dtype}); give numbers only."
                 ) from None
         if X.dtype.kind == "c":
-            raise DataFormatError(f"{name} has complex values; give real numbers.")
+            raise DataFormatError(
+                f"{name} has complex values (Complex data not supported); give real numbers."
+            )
         if X.ndim == 1:
             raise DataFormatError(
-                f"{name} is 1-D with shape {X.shape}; expected 2-D (n_samples, n_features). "
-                "Use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample."
+                f"{name} is 1-D with shape {X.shape}; expected 2-D (n_samples, n_features). Reshape "
+                "your data: X.reshape(-1, 1) for a single feature, X.reshape(1, -1) for a single sample."
             )
         if X.ndim != 2:
-            raise DataFormatError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}.")
+            raise DataFormatError(
+                f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}."
+            )
         X = np.ascontiguousarray(X, dtype=dtype)
         values = X
     if X.shape[0] == 0:
-        raise DataFormatError(f"{name} has 0 samples; at least 1 is required.")
+        raise DataFormatError(
+            f"{name} has 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if X.shape[1] == 0:
-        raise DataFormatError(f"{name} has 0 features; at least 1 is required.")
+        raise DataFormatError(
+            f"{name} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if not allow_nan and values.size and not np.isfinite(values).all():
         bad = np.argwhere(~np.isfinite(values))[0]
         if sp.issparse(X):
@@ -127,10 +141,10 @@ def check_targets(Y: Any, *, name: str = "Y") -> np.ndarray | sp.csr_matrix:
         if sp.issparse(Y):
             k = int(np.flatnonzero(bad)[0])
             row = int(np.searchsorted(Y.indptr, k, side="right") - 1)
-            where, value = f"row {row}, column {int(Y.indices[k])}", values[k]
+            where, value = f"row {row}, column {int(Y.indices[k])}", values[k].item()
         else:
             r, c = np.argwhere(bad)[0]
-            where, value = f"row {int(r)}, column {int(c)}", values[r, c]
+            where, value = f"row {int(r)}, column {int(c)}", values[r, c].item()
         raise DataFormatError(
             f"{name} must hold only 0/1 (or true/false) label values; found {value!r} at {where}."
         )

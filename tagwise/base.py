@@ -20,10 +20,15 @@ def _encode_targets(Y: Any) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
     """Targets in any accepted form → (int64 indicator, label names)."""
     if hasattr(Y, "columns") and hasattr(Y, "to_numpy"):  # DataFrame: columns are the labels
         return check_targets(Y), np.asarray([str(c) for c in Y.columns], dtype=object)
-    if isinstance(Y, (list, tuple)) and Y and all(
-        isinstance(row, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in row)
-        for row in Y
-    ) and any(len(row) for row in Y):  # lists of label names
+    if (
+        isinstance(Y, (list, tuple))
+        and Y
+        and all(
+            isinstance(row, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in row)
+            for row in Y
+        )
+        and any(len(row) for row in Y)
+    ):  # lists of label names
         space = LabelSpace.from_label_lists(Y)
         return space.encode(Y), np.asarray(space.names, dtype=object)
     Y = check_targets(Y)
@@ -58,7 +63,8 @@ def validate_fit_data(
 
 
 class MultiLabelMixin:
-    """Mixin for multi-label estimators that implement ``predict_proba``.
+    """Mixin for multi-label estimators that implement ``predict_proba`` (float array of shape
+    (n_samples, n_labels), values in [0, 1]).
 
     ``predict`` thresholds the scores with ``thresholds_`` (set by the subclass in ``fit``,
     defaulting to the ``threshold`` parameter) and never returns a label unseen in training.
@@ -76,17 +82,13 @@ class MultiLabelMixin:
         tags.input_tags.sparse = True
         return tags
 
-    # subclasses implement this: float array (n_samples, n_labels) in [0, 1]
-    def predict_proba(self, X: Any) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def _check_predict_input(self, X: Any, *, allow_sparse: bool = True) -> Any:
         check_is_fitted(self)
         X = check_features(X, allow_sparse=allow_sparse)
         if X.shape[1] != self.n_features_in_:
             raise DataFormatError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"{self.n_features_in_} features."
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the number it was fitted with)."
             )
         return X
 

@@ -17,21 +17,24 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import clone
 
-from tagwise.base import MultiLabelMixin, validate_fit_data
+from tagwise.base import validate_fit_data
 from tagwise.exceptions import ConfigError
+from tagwise.models._common import MULTILABEL_EXPECTED_FAILURES, MultiLabelClassifier
 
 __all__ = ["MLPClassifier"]
 
 
-class MLPClassifier(MultiLabelMixin, BaseEstimator):
+class MLPClassifier(MultiLabelClassifier):
     """Multi-label neural network (PyTorch): hidden layers → one sigmoid per label, trained with BCE.
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(128,)
-        Widths of the hidden layers; ``()`` gives a linear model.
+    hidden_layer_sizes : tuple of int or "auto", default="auto"
+        Widths of the hidden layers; ``()`` gives a linear model. ``"auto"`` is one layer of
+        ``2 × n_labels`` units, at least 32 and at most 512 (a layer narrower than the output
+        would be a bottleneck for many labels; small problems overfit wide layers).
     activation : {"relu", "gelu", "tanh", "sigmoid", "silu", "leaky_relu"}, default="relu"
     dropout : float, default=0.0
         Dropout probability after each hidden layer.
@@ -39,10 +42,12 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         Weight initialisation of hidden and output layers (biases start at zero).
     optimizer : {"adam", "adamw", "sgd"}, default="adam"
     learning_rate : float, default=3e-3
+    lr_schedule : {"constant", "cosine"}, default="cosine"
+        ``"cosine"`` anneals the learning rate to zero over ``epochs`` (Loshchilov & Hutter 2017).
     epochs : int, default=100
         Passes over the training data (the maximum when ``early_stopping``).
-    batch_size : int, default=64
-    weight_decay : float, default=0.0
+    batch_size : int, default=32
+    weight_decay : float, default=3e-3
         L2 penalty (decoupled for ``"adamw"``).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training rows and keep the weights of the epoch
@@ -86,7 +91,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes: Sequence[int] = (128,),
+        hidden_layer_sizes: Sequence[int] | str = "auto",
         *,
         activation: str = "relu",
         dropout: float = 0.0,
@@ -94,9 +99,10 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         output_init: str = "glorot_uniform",
         optimizer: str = "adam",
         learning_rate: float = 3e-3,
+        lr_schedule: str = "cosine",
         epochs: int = 100,
-        batch_size: int = 64,
-        weight_decay: float = 0.0,
+        batch_size: int = 32,
+        weight_decay: float = 3e-3,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         patience: int = 10,
@@ -116,6 +122,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
         self.output_init = output_init
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.epochs = epochs
         self.batch_size = batch_size
         self.weight_decay = weight_decay
@@ -176,7 +183,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
 
         self._check_params()
         device = _resolve_device(self.device)
-        hidden = tuple(int(h) for h in self.hidden_layer_sizes)
+        hidden = self._hidden_sizes(Y.shape[1])
         E = int(self.n_ensemble)
         # Ensemble member e of every model gets seed + e; models are laid out [set0×E, set1×E, …].
         seeds = [s + e for s in _seeds(self.random_state, len(train_sets)) for e in range(E)]
@@ -218,6 +225,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 optimizer=self.optimizer,
                 learning_rate=self.learning_rate,
+                lr_schedule=self.lr_schedule,
                 weight_decay=self.weight_decay,
                 early_stopping=self.early_stopping,
                 validation_fraction=self.validation_fraction,
@@ -232,10 +240,24 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
             )
         module.cpu()
         for g, model in enumerate(models):
-            model.module_ = module if E * len(models) == 1 else module.select(slice(g * E, (g + 1) * E)).eval()
+            model.module_ = (
+                module if E * len(models) == 1 else module.select(slice(g * E, (g + 1) * E)).eval()
+            )
             model.history_ = histories[g]
-            model.thresholds_ = np.full(n_labels, float(self.threshold))
+            # A label without a positive among the model's training rows is never predicted.
+            seen = np.asarray(Y[train_sets[g * E]].sum(axis=0)).ravel() > 0
+            model.thresholds_ = np.where(seen, float(self.threshold), np.inf)
             model.device_ = str(device)
+
+    def _hidden_sizes(self, n_labels: int) -> tuple[int, ...]:
+        if isinstance(self.hidden_layer_sizes, str):
+            if self.hidden_layer_sizes != "auto":
+                raise ConfigError(
+                    f"hidden_layer_sizes={self.hidden_layer_sizes!r}: give 'auto' or layer widths "
+                    "such as [64, 32]."
+                )
+            return (min(512, max(32, 2 * n_labels)),)
+        return tuple(int(h) for h in self.hidden_layer_sizes)
 
     def _standardizes(self, X: Any) -> bool:
         if self.standardize == "auto":
@@ -250,6 +272,7 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
             "hidden_init": INITS,
             "output_init": INITS,
             "optimizer": OPTIMIZERS,
+            "lr_schedule": ("constant", "cosine"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -272,7 +295,8 @@ class MLPClassifier(MultiLabelMixin, BaseEstimator):
             ("threshold", 0 <= self.threshold <= 1, "in [0, 1]"),
             (
                 "hidden_layer_sizes",
-                all(int(h) >= 1 for h in self.hidden_layer_sizes),
+                isinstance(self.hidden_layer_sizes, str)
+                or all(int(h) >= 1 for h in self.hidden_layer_sizes),
                 "positive widths",
             ),
         ]

@@ -32,6 +32,7 @@ class TrainConfig:
     batch_size: int = 32
     optimizer: str = "adam"
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
     weight_decay: float = 0.0
     early_stopping: bool = False
     validation_fraction: float = 0.1
@@ -39,7 +40,9 @@ class TrainConfig:
     tol: float = 1e-4
 
 
-def gather_rows(X: torch.Tensor | sp.csr_matrix, idx: torch.Tensor, device: torch.device) -> torch.Tensor:
+def gather_rows(
+    X: torch.Tensor | sp.csr_matrix, idx: torch.Tensor, device: torch.device
+) -> torch.Tensor:
     """Rows ``idx`` (shape (G, B)) of X as a dense float tensor of shape (G, B, n_features)."""
     if isinstance(X, torch.Tensor):
         return X[idx]
@@ -47,7 +50,9 @@ def gather_rows(X: torch.Tensor | sp.csr_matrix, idx: torch.Tensor, device: torc
     return torch.from_numpy(rows).to(device).view(*idx.shape, -1)
 
 
-def _pad(index_sets: Sequence[np.ndarray], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad(
+    index_sets: Sequence[np.ndarray], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Index sets → (padded indices (G, n_max), lengths (G,))."""
     lengths = torch.tensor([len(s) for s in index_sets], device=device)
     padded = torch.zeros(len(index_sets), int(lengths.max()), dtype=torch.long, device=device)
@@ -99,18 +104,24 @@ def train_stacked(
     G = module.n_models
     valid_sets: list[np.ndarray] = []
     if config.early_stopping:
-        index_sets, valid_sets = _split_validation(index_sets, config.validation_fraction, generators)
+        index_sets, valid_sets = _split_validation(
+            index_sets, config.validation_fraction, generators
+        )
     padded, lengths = _pad(index_sets, device)
     B = int(min(config.batch_size, int(lengths.max())))
     n_steps = math.ceil(int(lengths.max()) / B)
     offsets = torch.arange(B, device=device)
     optimizer = StackedOptimizer(
-        module.parameters(), config.optimizer, lr=config.learning_rate, weight_decay=config.weight_decay
+        module.parameters(),
+        config.optimizer,
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
     )
     stopper = _EarlyStopper(module, valid_sets, X, Y, loss_fn, config) if valid_sets else None
     histories: list[list[dict[str, Any]]] = [[] for _ in range(G)]
     all_active = torch.ones(G, dtype=torch.bool, device=device)
     for epoch in range(config.epochs):
+        optimizer.lr = _scheduled_lr(config, epoch)
         module.train()
         order = _shuffle(padded, lengths, generators)
         epoch_loss = torch.zeros(G, device=device)
@@ -122,7 +133,9 @@ def train_stacked(
             active = row_mask.any(dim=1) if ragged else all_active
             if stopper is not None:
                 active = active & stopper.running
-            losses = loss_fn(module(gather_rows(X, idx, device)), Y[idx], row_mask if ragged else None)
+            losses = loss_fn(
+                module(gather_rows(X, idx, device)), Y[idx], row_mask if ragged else None
+            )
             optimizer.zero_grad()
             losses.sum().backward()  # models are independent: d(sum)/d(theta_g) = d(loss_g)/d(theta_g)
             optimizer.step(None if bool(active.all()) else active)
@@ -143,6 +156,13 @@ def train_stacked(
         stopper.restore_best()
     module.eval()
     return histories
+
+
+def _scheduled_lr(config: TrainConfig, epoch: int) -> float:
+    """Learning rate of ``epoch``: constant, or cosine annealing to zero (Loshchilov & Hutter 2017)."""
+    if config.lr_schedule == "cosine":
+        return config.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
+    return config.learning_rate
 
 
 class _EarlyStopper:
@@ -169,7 +189,10 @@ class _EarlyStopper:
     @torch.no_grad()
     def update(self, epoch: int) -> torch.Tensor:
         self.module.eval()
-        mask = torch.arange(self.padded.shape[1], device=self.Y.device)[None, :] < self.lengths[:, None]
+        mask = (
+            torch.arange(self.padded.shape[1], device=self.Y.device)[None, :]
+            < self.lengths[:, None]
+        )
         logits = self.module(gather_rows(self.X, self.padded, self.Y.device))
         val = self.loss_fn(logits, self.Y[self.padded], mask)
         improved = (val < self.best - self.config.tol) & self.running

@@ -1,0 +1,120 @@
+"""The core CLI (cv, train, predict), in-process: data on stdout, one-line errors on stderr."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tagwise import make_multilabel
+from tagwise.cli import main
+
+FAST = ["--set", "model.epochs=3", "--set", "model.hidden_layer_sizes=[8]"]
+
+
+@pytest.fixture(scope="module")
+def csv_file(tmp_path_factory):
+    ds = make_multilabel(120, 5, 3, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "train.csv"
+    cols = [f"f{i}" for i in range(5)] + ["sports", "politics", "tech"]
+    rows = np.column_stack([ds.X, ds.Y])
+    lines = [",".join(cols)] + [",".join(f"{v:g}" for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("tagwise ")
+
+
+def test_cv_default_problem_json(capsys):
+    code, out, err = run(capsys, "cv", "--folds", "3", "--repeats", "1", "--json", *FAST)
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["n_folds"] == 3 and payload["data"]["n_labels"] == 3
+    assert 0 <= payload["summary"]["subset_accuracy"]["mean"] <= 1
+
+
+def test_cv_table_mentions_tutorial(capsys):
+    code, out, _ = run(capsys, "cv", "--folds", "2", "--repeats", "1", *FAST)
+    assert code == 0 and "subset_accuracy" in out and "tutorial's 0.812" in out
+
+
+def test_train_predict_round_trip(capsys, tmp_path, csv_file):
+    model_dir = tmp_path / "model"
+    code, _, err = run(capsys, "train", str(csv_file), "-o", str(model_dir), "--labels",
+                       "sports,politics,tech", "--model", "mlp", *FAST)
+    assert code == 0, err
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["model"]["epochs"] == 3 and config["data"]["labels"] == "sports,politics,tech"
+    code, out, err = run(capsys, "predict", str(model_dir), "[1, 2, 3, 4, 5]", "--json", "--threshold", "0")
+    assert code == 0, err
+    record = json.loads(out.splitlines()[0])
+    assert set(record["labels"]) == {"sports", "politics", "tech"}
+    code, out, _ = run(capsys, "predict", str(model_dir), str(csv_file), "--json", "--top-k", "1")
+    assert code == 0 and len(out.splitlines()) == 120
+    code, out, _ = run(capsys, "predict", str(model_dir), "1 2 3 4 5")
+    assert code == 0 and "row" in out
+
+
+def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run(capsys, "train", str(csv_file), "-o", str(first), "--labels", "sports,politics,tech",
+               "--model", "mlp", "--set", "model.random_state=0", *FAST)[0] == 0
+    assert run(capsys, "train", "-o", str(second), "--config", str(first / "config.json"))[0] == 0
+    from tagwise.io import load_model
+
+    X = np.ones((2, 5))
+    assert np.array_equal(load_model(first).predict_proba(X), load_model(second).predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["predict", "{model}", "[1, 2, 3]"], "the row has 3 values but the model expects 5 features"),
+        (["predict", "{model}", "[1, 2, x, 4, 5]"], "'x' is not a number"),
+        (["predict", "{tmp}/nowhere", "[1]"], "no model directory"),
+        (["train", "{tmp}/empty.csv", "-o", "{tmp}/m2", "--labels", "a"], "empty"),
+        (["train", "{csv}", "-o", "{tmp}/m3", "--labels", "sports,nope"], "nope"),
+        (["train", "{csv}", "-o", "{tmp}/m4", "--labels", "f0"], "0/1"),
+        (["cv", "--set", "model.epochs=0"], "epochs must be at least 1"),
+        (["train", "-o", "{tmp}/m5", "--model", "mpl"], "Did you mean 'mlp'"),
+    ],
+)
+def test_errors_are_one_line_and_leave_no_model(capsys, tmp_path, csv_file, argv, message):
+    model_dir = tmp_path / "model"
+    assert run(capsys, "train", str(csv_file), "-o", str(model_dir), "--labels", "sports,politics,tech",
+               "--model", "mlp", *FAST)[0] == 0
+    (tmp_path / "empty.csv").write_text("")
+    argv = [a.format(model=model_dir, tmp=tmp_path, csv=csv_file) for a in argv]
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert err.startswith("tagwise: error: ") and message in err
+    assert "Traceback" not in err and out == ""
+    for name in ("m2", "m3", "m4", "m5"):
+        assert not (tmp_path / name).exists()
+
+
+def test_damaged_model_directories(capsys, tmp_path, csv_file):
+    model_dir = tmp_path / "model"
+    assert run(capsys, "train", str(csv_file), "-o", str(model_dir), "--labels", "sports,politics,tech",
+               "--model", "mlp", *FAST)[0] == 0
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    manifest["format_version"] = 999
+    (model_dir / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = run(capsys, "predict", str(model_dir), "[1, 2, 3, 4, 5]")
+    assert code == 1 and "newer" in err
+    (model_dir / "manifest.json").write_text('{"format": "tagwise-model", "format_ver')
+    code, _, err = run(capsys, "predict", str(model_dir), "[1, 2, 3, 4, 5]")
+    assert code == 1 and "tagwise: error:" in err and "Traceback" not in err
+
+
+def test_usage_error_exit_code(capsys):
+    code, _, err = run(capsys, "cv", "--folds", "many")
+    assert code == 2 and err.startswith("tagwise: error:")
