@@ -89,15 +89,18 @@ class Table:
     header: bool = True
     sep: str = ","
     raw: bytes | None = None
+    row_offset: int = 0  # rows before this table in the file (for batches)
     _lines: list[int] | None = field(default=None, repr=False)
 
     def where(self, row: int) -> str:
-        """``path:line`` of data row ``row`` (0-based), or ``path: row N`` for Parquet."""
+        """``path:line`` of data row ``row`` (0-based), or ``path: row N`` without the text."""
         line = self.line_of(row)
-        return located(self.path, line, "")[:-2] if line else f"{self.path}: row {row + 1}"
+        if line:
+            return located(self.path, line, "")[:-2]
+        return f"{self.path}: row {row + self.row_offset + 1}"
 
     def line_of(self, row: int) -> int | None:
-        if self.fmt == "parquet":
+        if self.fmt == "parquet" or self.raw is None:
             return None
         if self._lines is None:
             try:

@@ -24,7 +24,7 @@ from tagwise.data._labels import LabelSpace, _split
 from tagwise.data._tabsource import Table, load_table
 from tagwise.exceptions import DataFormatError
 
-__all__ = ["read_features_tabular", "read_tabular"]
+__all__ = ["features_from_table", "read_features_tabular", "read_tabular"]
 
 _TRUE = {"1", "true", "1.0", "yes"}
 _FALSE = {"0", "false", "0.0", "no"}
@@ -140,6 +140,30 @@ def read_features_tabular(
     feature. With ``text_column``, X is the list of texts.
     """
     table = load_table(path, format=format, sep=sep, header=header)
+    return features_from_table(
+        table,
+        feature_names,
+        labels=labels,
+        label_prefix=label_prefix,
+        label_column=label_column,
+        text_column=text_column,
+        id_column=id_column,
+        allow_nan=allow_nan,
+    )
+
+
+def features_from_table(
+    table: Table,
+    feature_names: Sequence[str] | None = None,
+    *,
+    labels: Sequence[str] | str | None = None,
+    label_prefix: str | None = None,
+    label_column: str | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    allow_nan: bool = False,
+) -> tuple[Any, list[str] | None]:
+    """:func:`read_features_tabular` on an already loaded table (also one batch of a file)."""
     df = table.frame
     if id_column is None:
         id_column = next((c for c in _AUTO_ID_COLUMNS if c in df.columns), None)
