@@ -119,3 +119,25 @@ def test_iter_batches_libsvm_and_errors(tmp_path):
         list(iter_batches(tmp_path / "j.jsonl", ["x1"]))
     with pytest.raises(DataFormatError, match="no such file"):
         list(iter_batches(tmp_path / "none.csv"))
+
+
+def test_as_dataset_from_memory():
+    from tagwise.data import as_dataset
+
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0, 1, 0]})
+    ds = as_dataset(X, [["x"], [], ["x", "y"]])
+    assert ds.feature_names == ["a", "b"] and ds.label_names == ["x", "y"]
+    assert ds.Y.tolist() == [[1, 0], [0, 0], [1, 1]]
+    ds = as_dataset(None, ["x|y", None, "y"], text=["t1", "t2", "t3"], label_names=["y", "x"])
+    assert ds.X is None and ds.Y.tolist() == [[1, 1], [0, 0], [1, 0]]
+    ds = as_dataset(sp.csr_matrix(np.eye(3)), pd.DataFrame({"p": [1, 0, 1], "q": [0, 0, 1]}))
+    assert ds.label_names == ["p", "q"] and sp.issparse(ds.X)
+    assert as_dataset(np.eye(2), np.eye(2, dtype=int)).label_names == ["0", "1"]
+    with pytest.raises(DataFormatError, match="Y is empty"):
+        as_dataset(np.eye(2), [])
+    with pytest.raises(DataFormatError, match="no labels at all"):
+        as_dataset(np.eye(2), [[], []])
+    with pytest.raises(DataFormatError, match=r"unknown label 'z'"):
+        as_dataset(np.eye(2), [["z"], []], label_names=["x"])
+    with pytest.raises(DataFormatError, match="X has 2 samples but Y has 3"):
+        as_dataset(np.eye(2), [["x"], [], []])

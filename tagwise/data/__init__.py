@@ -6,6 +6,7 @@ from tagwise.data._dataset import Dataset
 from tagwise.data._fetch import ChecksumError, fetch, load_dataset
 from tagwise.data._labels import LabelSpace
 from tagwise.data._libsvm import read_libsvm, write_libsvm
+from tagwise.data._memory import as_dataset
 from tagwise.data._read import read, read_features
 from tagwise.data._registry import REGISTRY, data_home
 from tagwise.data._synthetic import make_multilabel, reference_problem
@@ -17,6 +18,7 @@ __all__ = [
     "ChecksumError",
     "Dataset",
     "LabelSpace",
+    "as_dataset",
     "data_home",
     "fetch",
     "iter_batches",
