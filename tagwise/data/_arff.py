@@ -98,8 +98,8 @@ def _read(
     sparse = _is_sparse(path, header)
     width = max([len(a.values) for a in attrs] + [1])
     col = np.full((n_attr, width + 1), -1, dtype=np.int64)  # [:, -1] is the numeric column
-    for c, (i, code) in enumerate(specs):
-        col[i, code] = c
+    for column, (attr_i, attr_code) in enumerate(specs):
+        col[attr_i, attr_code] = column
     label_idx = label_idx or []
     lab_col = np.full(n_attr, -1, dtype=np.int64)
     lab_col[label_idx] = np.arange(len(label_idx))
@@ -228,8 +228,8 @@ def _read(
         X.sort_indices()
     else:
         X = np.zeros((n, len(specs)), dtype=dtype)
-        for r, c, v in dense_parts:
-            X[r, c] = v
+        for rr, cc, vv in dense_parts:
+            X[rr, cc] = vv
     id_list = None if ids_attr is None else [ids.get(r, "") for r in range(n)]
     return X, Y, id_list
 

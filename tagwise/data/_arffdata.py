@@ -50,7 +50,7 @@ class _Codes:
         # one-byte nominal values ({0,1}) are looked up in a 256-entry table row per attribute
         self.single = np.zeros(len(attributes), dtype=bool)
         self.single_row = np.zeros(len(attributes), dtype=np.int64)
-        rows = []
+        rows: list[np.ndarray] = []
         for i in nominal:
             values = attributes[i].values
             self.maps[i] = {v: k for k, v in enumerate(values)}
@@ -271,7 +271,7 @@ def _parse_slow(buf: bytes, line0: int, path: object, codes: _Codes, sparse: boo
         if sparse:
             if not (text.startswith("{") and text.endswith("}")):
                 _fail(path, line, "a sparse row must be one '{index value, ...}'.")
-            pairs = []
+            pairs: list[tuple[int, str]] = []
             for item in _split_top(text[1:-1], path, line):
                 idx, rest = [*item.split(None, 1), ""][:2]
                 if not idx.isdigit() or int(idx) >= n_attr:

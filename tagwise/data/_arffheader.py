@@ -51,7 +51,7 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), "\\" + m.group(1)), text)
 
 
-def read_token(text: str, path: Path, line: int) -> tuple[str, str]:
+def read_token(text: str, path: object, line: int) -> tuple[str, str]:
     """The first (possibly quoted) token of ``text`` and the rest of the line."""
     text = text.lstrip()
     if not text:
@@ -75,7 +75,7 @@ def read_token(text: str, path: Path, line: int) -> tuple[str, str]:
     return _unescape(m.group(0)), text[m.end() :]
 
 
-def split_values(text: str, path: Path, line: int) -> list[str]:
+def split_values(text: str, path: object, line: int) -> list[str]:
     """Comma-separated, possibly quoted values (a nominal list or a quoted data row)."""
     values: list[str] = []
     rest = text.strip()
@@ -235,10 +235,14 @@ def find_labels(
     names = list(labels) if labels is not None else _xml_labels(Path(xml))  # type: ignore[arg-type]
     index = header.index()
     loose = {_unescape(k): v for k, v in index.items()}
-    out, missing = [], []
+    out: list[int] = []
+    missing: list[str] = []
     for name in names:
         i = index.get(name, loose.get(_unescape(name)))
-        (missing if i is None else out).append(name if i is None else i)
+        if i is None:
+            missing.append(name)
+        else:
+            out.append(i)
     if missing:
         src = f"label file {xml}" if labels is None else "labels="
         raise DataFormatError(

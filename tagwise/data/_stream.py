@@ -21,7 +21,7 @@ def open_binary(path: Path) -> IO[bytes]:
     if not path.is_file():
         raise DataFormatError(f"{path}: no such file.")
     if path.suffix.lower() in (".gz", ".gzip"):
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return open(path, "rb")
 
 

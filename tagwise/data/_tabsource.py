@@ -113,7 +113,7 @@ class Table:
         text = (self.raw or b"").decode("utf-8-sig", errors="replace")
         if self.fmt == "jsonl":
             return [i for i, line in enumerate(text.splitlines(), 1) if line.strip()]
-        quoting = csv.QUOTE_NONE if self.sep == "\t" else csv.QUOTE_MINIMAL
+        quoting: Any = csv.QUOTE_NONE if self.sep == "\t" else csv.QUOTE_MINIMAL
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.sep, quoting=quoting)
         lines, start = [], 1
         for record in reader:
@@ -168,7 +168,7 @@ def _read_csv(path: Path, raw: bytes, sep: str, header: bool) -> pd.DataFrame:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise DataFormatError(located(path, line, "NUL byte: this is not a text table."))
-    quoting = csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL
+    quoting: Any = csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL
     kind = "TSV" if sep == "\t" else "CSV"
     if header:
         names = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting), [])
@@ -213,7 +213,7 @@ def _read_csv(path: Path, raw: bytes, sep: str, header: bool) -> pd.DataFrame:
     return frame
 
 
-def _wrong_field_count(text: str, sep: str, quoting: int) -> tuple[int, str] | None:
+def _wrong_field_count(text: str, sep: str, quoting: Any) -> tuple[int, str] | None:
     """The first line whose field count differs from the first row's, for the error message."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quoting=quoting)
     expected = None

@@ -102,7 +102,8 @@ def read_tabular(
                 f"{table.path}: no feature columns left after the label/id columns; columns are "
                 f"{_show(df.columns)}. Give a text_column for text data."
             )
-    X, feature_names = (None, [])
+    X: np.ndarray | None = None
+    feature_names: list[str] = []
     if feature_columns:
         X, feature_names = _features(table, feature_columns, categorical, allow_nan)
     text = None if text_column is None else _text(table, text_column)
