@@ -24,6 +24,7 @@ that co-occurs becomes one more column that the same algorithm stratifies.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import numpy as np
@@ -82,18 +83,30 @@ def _greedy_picks(
     return (order[:m] // t_max).astype(np.int64)
 
 
+def _row_entries(Z: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``rows``, column) of every stored entry of ``Z[rows]``, without slicing."""
+    starts = Z.indptr[rows]
+    lengths = Z.indptr[rows + 1] - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    return np.repeat(np.arange(len(rows)), lengths), Z.indices[offsets]
+
+
 def _subtract_counts(
     desired_cols: np.ndarray, Z: sp.csr_matrix, rows: np.ndarray, folds: np.ndarray
-) -> np.ndarray:
-    """Subtract from ``desired_cols`` (k, C) the column counts of ``Z[rows]`` per fold."""
-    sub = Z[rows]
-    if sub.nnz == 0:
-        return np.zeros(Z.shape[1], dtype=np.int64)
-    n_cols = Z.shape[1]
-    fold_of_entry = np.repeat(folds, np.diff(sub.indptr))
-    flat, counts = np.unique(fold_of_entry * n_cols + sub.indices, return_counts=True)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Subtract from ``desired_cols`` (k, C) the column counts of ``Z[rows]`` per fold.
+
+    Returns the touched columns and how many of ``rows`` each contains. Work is proportional to
+    the entries of these rows, never to the number of columns (second-order stratification can
+    have 10⁵ pair columns).
+    """
+    pos, cols = _row_entries(Z, rows)
+    if cols.size == 0:
+        return cols, cols
+    flat, counts = np.unique(folds[pos] * Z.shape[1] + cols, return_counts=True)
     desired_cols.reshape(-1)[flat] -= counts
-    return np.bincount(sub.indices, minlength=n_cols)
+    return np.unique(cols, return_counts=True)
 
 
 def iterative_stratification(
@@ -134,21 +147,31 @@ def iterative_stratification(
     desired = r * n  # c_j
     placed = np.zeros(n, dtype=bool)
     subset = np.full(n, -1, dtype=np.int64)
-
-    while True:
-        active = remaining > 0
-        if not active.any():
-            break
-        fewest = remaining[active].min()
-        ties = np.flatnonzero(remaining == fewest)
-        label = int(ties[rng.integers(len(ties))]) if len(ties) > 1 else int(ties[0])
+    # Columns by fewest remaining examples, ties at random: a heap with lazy deletion. A column
+    # gets a fresh entry whenever its count drops; an entry whose count is no longer current is
+    # stale and skipped. Finding the next column is O(log C), not O(C).
+    cols = np.flatnonzero(remaining)
+    heap = list(
+        zip(remaining[cols].tolist(), rng.random(len(cols)).tolist(), cols.tolist(), strict=True)
+    )
+    heapq.heapify(heap)
+    while heap:
+        count, _, label = heapq.heappop(heap)
+        if count != remaining[label]:
+            continue
         rows = Zc.indices[Zc.indptr[label] : Zc.indptr[label + 1]]
         rows = rows[~placed[rows]]
         folds = _greedy_picks(desired_cols[:, label], desired, len(rows), rng)
         subset[rows] = folds
         placed[rows] = True
         desired -= np.bincount(folds, minlength=k)
-        remaining -= _subtract_counts(desired_cols, Z, rows, folds)
+        touched, dec = _subtract_counts(desired_cols, Z, rows, folds)
+        remaining[touched] -= dec
+        left = touched[remaining[touched] > 0]
+        for item in zip(
+            remaining[left].tolist(), rng.random(len(left)).tolist(), left.tolist(), strict=True
+        ):
+            heapq.heappush(heap, item)
 
     rest = np.flatnonzero(~placed)  # samples without any label
     if len(rest):
