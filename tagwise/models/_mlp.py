@@ -46,7 +46,9 @@ class MLPClassifier(MultiLabelClassifier):
         ``"cosine"`` anneals the learning rate to zero over ``epochs`` (Loshchilov & Hutter 2017).
     epochs : int, default=100
         Passes over the training data (the maximum when ``early_stopping``).
-    batch_size : int, default=32
+    batch_size : int or "auto", default="auto"
+        ``"auto"`` is ``n_samples // 32`` clipped to [32, 512]: about 32 steps per epoch on
+        larger data (small networks are dominated by per-step overhead), 32 on small data.
     weight_decay : float, default=3e-3
         L2 penalty (decoupled for ``"adamw"``).
     early_stopping : bool, default=False
@@ -101,7 +103,7 @@ class MLPClassifier(MultiLabelClassifier):
         learning_rate: float = 3e-3,
         lr_schedule: str = "cosine",
         epochs: int = 100,
-        batch_size: int = 32,
+        batch_size: int | str = "auto",
         weight_decay: float = 3e-3,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
@@ -192,8 +194,9 @@ class MLPClassifier(MultiLabelClassifier):
         # Dropout masks come from the global generator; seed it too for reproducible runs.
         torch.manual_seed(seeds[0])
         n_features, n_labels = X.shape[1], Y.shape[1]
+        batch_size = self._batch_size(max(len(rows) for rows in train_sets))
         work = (
-            self.batch_size
+            batch_size
             * len(train_sets)
             * sum(a * b for a, b in zip((n_features, *hidden), (*hidden, n_labels)))
         )
@@ -222,7 +225,7 @@ class MLPClassifier(MultiLabelClassifier):
             Yt = torch.from_numpy(np.asarray(Yd, dtype=np.float32)).to(device)
             config = TrainConfig(
                 epochs=self.epochs,
-                batch_size=self.batch_size,
+                batch_size=batch_size,
                 optimizer=self.optimizer,
                 learning_rate=self.learning_rate,
                 lr_schedule=self.lr_schedule,
@@ -259,6 +262,13 @@ class MLPClassifier(MultiLabelClassifier):
             return (min(512, max(32, 2 * n_labels)),)
         return tuple(int(h) for h in self.hidden_layer_sizes)
 
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return int(min(512, max(32, n_samples // 32)))
+        if isinstance(self.batch_size, str):
+            raise ConfigError(f"batch_size={self.batch_size!r}: give 'auto' or a positive integer.")
+        return int(self.batch_size)
+
     def _standardizes(self, X: Any) -> bool:
         if self.standardize == "auto":
             return not sp.issparse(X)
@@ -285,7 +295,7 @@ class MLPClassifier(MultiLabelClassifier):
             make_loss(self.loss)  # raises with a did-you-mean
         checks = [
             ("epochs", self.epochs >= 1, "at least 1"),
-            ("batch_size", self.batch_size >= 1, "at least 1"),
+            ("batch_size", self.batch_size == "auto" or int(self.batch_size) >= 1, "at least 1"),
             ("learning_rate", self.learning_rate > 0, "positive"),
             ("weight_decay", self.weight_decay >= 0, "non-negative"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
