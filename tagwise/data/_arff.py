@@ -122,84 +122,99 @@ def _read(
     y_cols: list[np.ndarray] = []
     ids: dict[int, str] = {}
     at = n = 0
+    col_flat = col.ravel()
+    nominal_attr = codes.kind == 1
+    one_hot = any(code >= 0 for _, code in specs)  # some nominal feature is selected
+    numeric_labels = any(attrs[i].kind == "numeric" for i in label_idx)
     for e in _chunks(path, header, codes, sparse, chunk_bytes):
-        missing = np.isnan(e.value)
-        # labels
-        lc = lab_col[e.attr]
-        is_lab = lc >= 0
-        bad = np.flatnonzero(is_lab & missing)
-        if bad.size:
-            k = int(bad[0])
-            raise DataFormatError(
-                located(
-                    path,
-                    int(e.line[k]),
-                    f"label {attrs[e.attr[k]].name!r} "
-                    "is missing ('?'); every label must be 0 or 1.",
-                )
-            )
-        lab_val = e.value[is_lab]
-        numeric_lab = codes.kind[e.attr[is_lab]] == 0
-        bad = np.flatnonzero(numeric_lab & (lab_val != 0) & (lab_val != 1))
-        if bad.size:
-            k = int(np.flatnonzero(is_lab)[bad[0]])
-            raise DataFormatError(
-                located(
-                    path,
-                    int(e.line[k]),
-                    f"label {attrs[e.attr[k]].name!r} "
-                    f"has value {float(e.value[k])!r}; labels must be 0 or 1.",
-                )
-            )
-        hit = lab_val == pos[lc[is_lab]]
-        y_rows.append(e.row[is_lab][hit])
-        y_cols.append(lc[is_lab][hit])
-        # features
-        nominal = codes.kind[e.attr] == 1
-        code = np.where(nominal & ~missing, e.value, width).astype(np.int64)
-        c = col[e.attr, np.where(nominal, code, -1)]
-        take = c >= 0
-        if not allow_nan:
-            bad = np.flatnonzero(missing)
-            if bad.size:  # a missing value matters only in a selected feature
-                bad = bad[(col[e.attr[bad]] >= 0).any(axis=1) & ~is_lab[bad]]
-            if bad.size:
-                k = int(bad[0])
+        attr, value = e.attr, e.value
+        missing = np.isnan(value)
+        any_missing = bool(missing.any())
+        # labels: the entries of label attributes whose value is the positive one
+        lc = lab_col[attr]
+        li = np.flatnonzero(lc >= 0)
+        if li.size:
+            lv, lcol = value[li], lc[li]
+            if any_missing and np.isnan(lv).any():
+                k = int(li[np.flatnonzero(np.isnan(lv))[0]])
                 raise DataFormatError(
                     located(
                         path,
                         int(e.line[k]),
-                        f"feature "
-                        f"{attrs[e.attr[k]].name!r} is missing ('?'); impute"
-                        " it, or pass allow_nan=True.",
+                        f"label "
+                        f"{attrs[attr[k]].name!r} is missing ('?'); every "
+                        "label must be 0 or 1.",
                     )
                 )
-            if not np.isfinite(e.value[take]).all():
-                k = int(np.flatnonzero(take)[np.flatnonzero(~np.isfinite(e.value[take]))[0]])
-                raise DataFormatError(
-                    located(
-                        path,
-                        int(e.line[k]),
-                        f"feature "
-                        f"{attrs[e.attr[k]].name!r} is {float(e.value[k])!r}; pass "
-                        "allow_nan=True to keep NaN/inf.",
+            if numeric_labels:
+                bad = np.flatnonzero((codes.kind[attr[li]] == 0) & (lv != 0) & (lv != 1))
+                if bad.size:
+                    k = int(li[bad[0]])
+                    raise DataFormatError(
+                        located(
+                            path,
+                            int(e.line[k]),
+                            f"label "
+                            f"{attrs[attr[k]].name!r} has value "
+                            f"{float(value[k])!r}; labels must be 0 or 1.",
+                        )
                     )
-                )
-        nan_nominal = nominal & missing & (col[e.attr, 0] >= 0)
-        vals = np.where(nominal, 1.0, e.value)
-        for i in explicit:
-            explicit[i].append(e.row[e.attr == i])
-        if sparse:
-            k = int(take.sum())
-            x_col[at : at + k] = c[take]
-            x_val[at : at + k] = vals[take]
-            at += k
-            nnz_parts.append(np.bincount(e.row[take] - n, minlength=e.n_rows))
+            hit = lv == pos[lcol]
+            y_rows.append(e.row[li[hit]])
+            y_cols.append(lcol[hit])
+        # features: column = col[attribute, nominal code] or col[attribute, -1] for numbers
+        if one_hot:
+            nominal = nominal_attr[attr]
+            code = (
+                np.where(nominal & ~missing, value, width)
+                if any_missing
+                else np.where(nominal, value, width)
+            )
+            c = col_flat[attr * (width + 1) + code.astype(np.int64)]
+            vals = np.where(nominal, 1.0, value)
         else:
-            dense_parts.append((e.row[take], c[take], vals[take]))
-        if nan_nominal.any() and sparse:  # a missing nominal is not its default value
-            for i in set(e.attr[nan_nominal].tolist()):
-                explicit.setdefault(i, [])
+            c = col_flat[attr * (width + 1) + width]
+            vals = value
+        fi = np.flatnonzero(c >= 0)
+        xc, xv, xr = c[fi], vals[fi], e.row[fi]
+        if not allow_nan:
+            if any_missing and one_hot:  # a missing nominal feature has no column to be NaN in
+                gone = np.flatnonzero(missing & nominal_attr[attr] & (lc < 0))
+                gone = gone[(col[attr[gone], :-1] >= 0).any(axis=1)]
+                if gone.size:
+                    k = int(gone[0])
+                    raise DataFormatError(
+                        located(
+                            path,
+                            int(e.line[k]),
+                            f"feature "
+                            f"{attrs[attr[k]].name!r} is missing ('?'); "
+                            "impute it, or pass allow_nan=True.",
+                        )
+                    )
+            finite = np.isfinite(xv)
+            if not finite.all():
+                k = int(fi[np.flatnonzero(~finite)[0]])
+                what = "missing ('?') or NaN" if np.isnan(value[k]) else f"{float(value[k])!r}"
+                raise DataFormatError(
+                    located(
+                        path,
+                        int(e.line[k]),
+                        f"feature "
+                        f"{attrs[attr[k]].name!r} is {what}; impute it, or "
+                        "pass allow_nan=True to keep NaN/inf.",
+                    )
+                )
+        for i in explicit:
+            explicit[i].append(e.row[attr == i])
+        if sparse:
+            k = xc.size
+            x_col[at : at + k] = xc
+            x_val[at : at + k] = xv
+            at += k
+            nnz_parts.append(np.bincount(xr - n, minlength=e.n_rows))
+        else:
+            dense_parts.append((xr, xc, xv))
         if ids_attr is not None:
             ids.update((r, t) for r, j, t in e.strings if j == ids_attr)
         n += e.n_rows
