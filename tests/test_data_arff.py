@@ -71,8 +71,8 @@ def test_sparse_rows_and_labels_by_count(tmp_path):
     assert ds.feature_names == ["f0", "f1", "f2"]  # a {0,1} feature is one 0/1 column
     np.testing.assert_array_equal(ds.X.toarray(), [[1.5, 0, 1], [0, 0, 0], [0, -2, 0]])
     assert ds.Y.tolist() == [[1, 0], [0, 0], [0, 1]]  # an empty label set is fine
-    same = read(p, labels=["L1", "L2"])
-    np.testing.assert_array_equal(same.Y, ds.Y)
+    for spec in (["L1", "L2"], "L1, L2", "-2"):  # names, or as typed on a command line
+        np.testing.assert_array_equal(read(p, labels=spec).Y, ds.Y)
 
 
 def test_xml_found_beside_split_files(tmp_path):

@@ -79,7 +79,7 @@ def read(
     if fmt == "arff":
         from tagwise.data._arff import read_arff
 
-        return read_arff(path, labels=labels, **options)
+        return read_arff(path, labels=_arff_labels(labels), **options)
     from tagwise.data._libsvm import read_libsvm
 
     if labels is not None:
@@ -120,6 +120,8 @@ def read_features(
     if fmt == "arff":
         from tagwise.data._arff import read_arff_features
 
+        if "labels" in options:
+            options["labels"] = _arff_labels(options["labels"])
         return read_arff_features(path, feature_names, **options)
     from tagwise.data._libsvm import read_libsvm_features
 
@@ -130,3 +132,13 @@ def _no_tabular_options(fmt: str, **given: Any) -> None:
     bad = [k for k, v in given.items() if v is not None]
     if bad:
         raise DataFormatError(f"{', '.join(bad)} only apply to tabular files, not {fmt}.")
+
+
+def _arff_labels(labels: Any) -> Any:
+    """``"-6"`` (a count, as typed on a command line) → -6; ``"a,b"`` → ``["a", "b"]``."""
+    if isinstance(labels, str):
+        text = labels.strip()
+        if text.lstrip("+-").isdigit():
+            return int(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return labels
