@@ -103,6 +103,19 @@ def test_ranking_metrics_match_sklearn():
     )
 
 
+def test_lrap_matches_sklearn_with_ties_and_degenerate_rows():
+    Y, S = _data(6)
+    S = np.round(S, 1)  # many ties
+    Y[0] = 0
+    Y[1] = 1
+    assert label_ranking_average_precision(Y, S) == pytest.approx(
+        skm.label_ranking_average_precision_score(Y, S)
+    )
+    assert label_ranking_average_precision(sp.csr_matrix(Y), S) == pytest.approx(
+        skm.label_ranking_average_precision_score(Y, S)
+    )
+
+
 def test_auc_and_ap_match_sklearn_on_well_defined_labels():
     Y, S = _data(2)
     np.testing.assert_allclose(per_label_roc_auc(Y, S), skm.roc_auc_score(Y, S, average=None))

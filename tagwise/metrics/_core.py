@@ -238,8 +238,28 @@ def label_ranking_average_precision(Y_true: Any, Y_score: Any) -> float:
     A sample without any true label scores 1 (scikit-learn's convention).
     """
     Y_true = check_targets(Y_true, name="Y_true")
-    Y_score = check_scores(Y_score, Y_true.shape)
-    return float(skm.label_ranking_average_precision_score(Y_true, Y_score))
+    S = check_scores(Y_score, Y_true.shape)
+    Y = Y_true.toarray() if sp.issparse(Y_true) else Y_true
+    n, n_labels = Y.shape
+    if n == 0:
+        return float("nan")
+    # Vectorised (scikit-learn loops over samples in Python): sort each row by score; a label's
+    # rank counts every label scored ≥ it (ties take the last position of their run), and its
+    # precision is the share of true labels among those.
+    order = np.argsort(-S, axis=1, kind="stable")
+    v = np.take_along_axis(S, order, axis=1)
+    y = np.take_along_axis(Y, order, axis=1).astype(np.float64)
+    is_end = np.ones_like(v, dtype=bool)
+    is_end[:, :-1] = v[:, :-1] != v[:, 1:]
+    idx = np.where(is_end, np.arange(n_labels)[None, :], n_labels)
+    end = np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]  # last index of each tie run
+    true_above = np.take_along_axis(np.cumsum(y, axis=1), end, axis=1)
+    precision = true_above / (end + 1)
+    n_true = y.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_sample = (precision * y).sum(axis=1) / n_true
+    per_sample[(n_true == 0) | (n_true == n_labels)] = 1.0  # scikit-learn's convention
+    return float(per_sample.mean())
 
 
 def _macro_auc(Y_true: Any, Y_score: Any) -> float:
