@@ -270,7 +270,7 @@ class TransformerClassifier(MultiLabelMixin, BaseEstimator):
                     logits = module(**batch)
                 loss = loss_fn(logits.float(), target[idx].to(device))
                 scaler.scale(loss / self.grad_accum_steps).backward()
-                total, seen = total + float(loss) * len(idx), seen + len(idx)
+                total, seen = total + float(loss.detach()) * len(idx), seen + len(idx)
                 if (i + 1) % self.grad_accum_steps == 0 or lo + self.batch_size >= len(order):
                     scaler.unscale_(optimizer)
                     torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
