@@ -7,6 +7,7 @@ Each subcommand lives in its own module (``_cv.py``, ``_train.py`` …) and regi
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -92,5 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, MemoryError) as exc:
         # An error we did not anticipate precisely still gets one line, never a traceback.
         fail(f"{type(exc).__name__}: {exc}")
+        return 1
+    except Exception as exc:
+        if os.environ.get("TAGWISE_DEBUG"):
+            raise
+        fail(f"internal error ({type(exc).__name__}: {exc}); set TAGWISE_DEBUG=1 to see the "
+             "traceback, and please report it.")
         return 1
     return int(result) if isinstance(result, int) else 0
