@@ -118,3 +118,12 @@ def test_damaged_model_directories(capsys, tmp_path, csv_file):
 def test_usage_error_exit_code(capsys):
     code, _, err = run(capsys, "cv", "--folds", "many")
     assert code == 2 and err.startswith("tagwise: error:")
+
+
+def test_cv_report(capsys, tmp_path):
+    report = tmp_path / "report.html"
+    code, out, err = run(capsys, "cv", "--folds", "2", "--repeats", "1", "--report", str(report), "--json", *FAST)
+    assert code == 0, err
+    assert report.is_file() and "<html" in report.read_text().lower()
+    assert (tmp_path / "report_files" / "history.png").is_file()
+    assert json.loads(out)["n_folds"] == 2

@@ -59,6 +59,7 @@ def cv_command(
         result = cross_validate(
             estimator, X, dataset.Y, cv=splitter, n_jobs=cfg["cv"]["n_jobs"],
             on_progress=update, return_predictions=report is not None,
+            return_estimator=report is not None,
         )
     result.label_names = dataset.label_names
     if report is not None:
@@ -114,6 +115,7 @@ def _write_report(path: Path, dataset, result) -> None:  # type: ignore[no-untyp
         Y_score=scores,
         Y_pred=(scores >= 0.5).astype(int),
         label_names=dataset.label_names,
+        history=getattr((result.estimators or [None])[0], "history_", None),
         title=f"Cross-validation — {dataset.name}",
     )
     c.err_console.print(f"report written to {path}")
