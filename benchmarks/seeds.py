@@ -30,10 +30,26 @@ from tagwise import reference_problem
 from tagwise.metrics import hamming_loss, macro_f1, micro_f1, subset_accuracy
 from tagwise.models import MLPClassifier
 
-TUTORIAL_1 = dict(hidden_layer_sizes=(20,), standardize=False, epochs=100, batch_size=32,
-                  learning_rate=1e-3, lr_schedule="constant", weight_decay=0.0, hidden_init="he_uniform")
-TUTORIAL_2 = dict(hidden_layer_sizes=(32, 16, 8), standardize=False, epochs=50, batch_size=250,
-                  learning_rate=1e-3, lr_schedule="constant", weight_decay=0.0, hidden_init="he_uniform")
+TUTORIAL_1 = dict(
+    hidden_layer_sizes=(20,),
+    standardize=False,
+    epochs=100,
+    batch_size=32,
+    learning_rate=1e-3,
+    lr_schedule="constant",
+    weight_decay=0.0,
+    hidden_init="he_uniform",
+)
+TUTORIAL_2 = dict(
+    hidden_layer_sizes=(32, 16, 8),
+    standardize=False,
+    epochs=50,
+    batch_size=250,
+    learning_rate=1e-3,
+    lr_schedule="constant",
+    weight_decay=0.0,
+    hidden_init="he_uniform",
+)
 
 
 def fmt(values: list[float]) -> str:
@@ -62,8 +78,15 @@ def cv_sklearn(X, Y, splits, seed: int) -> tuple[dict[str, list[float]], float]:
     t0 = time.perf_counter()
     pairs = []
     for tr, te in splits:
-        model = SklearnMLP(hidden_layer_sizes=(20,), solver="adam", batch_size=32, max_iter=100,
-                           learning_rate_init=1e-3, alpha=0.0, random_state=seed)
+        model = SklearnMLP(
+            hidden_layer_sizes=(20,),
+            solver="adam",
+            batch_size=32,
+            max_iter=100,
+            learning_rate_init=1e-3,
+            alpha=0.0,
+            random_state=seed,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(X[tr], Y[tr])
@@ -87,7 +110,10 @@ def problem_1(repeats: int) -> None:
     splits = list(RepeatedKFold(n_splits=10, n_repeats=3, random_state=1).split(X))
     rows = []
     for name, run in [
-        ("tagwise, tutorial config, stacked folds", lambda s: cv_tagwise(TUTORIAL_1, X, Y, splits, s)),
+        (
+            "tagwise, tutorial config, stacked folds",
+            lambda s: cv_tagwise(TUTORIAL_1, X, Y, splits, s),
+        ),
         ("tagwise, defaults, stacked folds", lambda s: cv_tagwise({}, X, Y, splits, s)),
         ("tagwise, defaults, fold by fold", lambda s: cv_sequential({}, X, Y, splits, s)),
         ("scikit-learn MLPClassifier, tutorial config", lambda s: cv_sklearn(X, Y, splits, s)),
@@ -99,25 +125,35 @@ def problem_1(repeats: int) -> None:
             first = first or scores
         rows.append((name, first, times))
     print("\n### Problem 1: reference problem, 10×3 repeated k-fold (30 fits)\n")
-    print("| model | subset accuracy | Hamming loss | micro-F1 | macro-F1 | wall s (median of %d) |" % repeats)
+    print(
+        "| model | subset accuracy | Hamming loss | micro-F1 | macro-F1 | wall s (median of %d) |"
+        % repeats
+    )
     print("|---|---|---|---|---|---|")
     for name, s, times in rows:
-        print(f"| {name} | {fmt(s['subset'])} | {fmt(s['hamming'])} | {fmt(s['micro'])} | "
-              f"{fmt(s['macro'])} | {np.median(times):.2f} |")
+        print(
+            f"| {name} | {fmt(s['subset'])} | {fmt(s['hamming'])} | {fmt(s['micro'])} | "
+            f"{fmt(s['macro'])} | {np.median(times):.2f} |"
+        )
     print("| tutorial (published) | 0.812 | | | | |")
     print("| Keras 3 / TensorFlow (issue, same machine class) | 0.816 ± 0.032 | | | | 280 |")
 
 
 def problem_2(repeats: int) -> None:
-    X, Y = make_multilabel_classification(n_samples=10000, n_features=6, n_classes=3, n_labels=2,
-                                          random_state=42)
+    X, Y = make_multilabel_classification(
+        n_samples=10000, n_features=6, n_classes=3, n_labels=2, random_state=42
+    )
     Xtr, Xte, Ytr, Yte = train_test_split(X, Y, test_size=0.33, random_state=42)
     print("\n### Problem 2: 10 000 × 6, 3 labels, 33 % test split\n")
-    print(f"| model | test binary accuracy (1 − Hamming) | subset accuracy | fit s (median of {repeats}) |")
+    print(
+        f"| model | test binary accuracy (1 − Hamming) | subset accuracy | fit s (median of {repeats}) |"
+    )
     print("|---|---|---|---|")
-    for name, params in [("tagwise, tutorial config (32-16-8, 50 epochs, batch 250)", TUTORIAL_2),
-                         ("tagwise, tutorial net + standardised input", {**TUTORIAL_2, "standardize": "auto"}),
-                         ("tagwise, defaults", {})]:
+    for name, params in [
+        ("tagwise, tutorial config (32-16-8, 50 epochs, batch 250)", TUTORIAL_2),
+        ("tagwise, tutorial net + standardised input", {**TUTORIAL_2, "standardize": "auto"}),
+        ("tagwise, defaults", {}),
+    ]:
         times, accs, subsets = [], [], []
         for seed in range(repeats):
             t0 = time.perf_counter()
@@ -135,6 +171,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions (seeds)")
     args = parser.parse_args()
-    MLPClassifier(epochs=1).fit(np.ones((4, 2)), np.eye(2, dtype=int)[[0, 1, 0, 1]])  # warm up torch
+    MLPClassifier(epochs=1).fit(
+        np.ones((4, 2)), np.eye(2, dtype=int)[[0, 1, 0, 1]]
+    )  # warm up torch
     problem_1(args.repeats)
     problem_2(args.repeats)

@@ -51,20 +51,28 @@ def load_config(path: str | Path) -> dict[str, Any]:
             try:
                 import yaml
             except ModuleNotFoundError:
-                raise ConfigError(f"{path}: reading YAML needs PyYAML: pip install pyyaml") from None
+                raise ConfigError(
+                    f"{path}: reading YAML needs PyYAML: pip install pyyaml"
+                ) from None
             config = yaml.safe_load(text) or {}
         elif suffix == ".json":
             config = json.loads(text)
         else:
-            raise ConfigError(f"{path}: unknown config format {suffix!r}; use .toml, .yaml or .json.")
+            raise ConfigError(
+                f"{path}: unknown config format {suffix!r}; use .toml, .yaml or .json."
+            )
     except ConfigError:
         raise
     except Exception as exc:  # each parser has its own error type; all mean "malformed file"
-        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
+        line = getattr(exc, "lineno", None) or getattr(
+            getattr(exc, "problem_mark", None), "line", None
+        )
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(f"{where}: malformed config: {exc}") from None
     if not isinstance(config, dict):
-        raise ConfigError(f"{path}: a config must be a table of sections, got {type(config).__name__}.")
+        raise ConfigError(
+            f"{path}: a config must be a table of sections, got {type(config).__name__}."
+        )
     _check_sections(config, str(path))
     return config
 
@@ -72,7 +80,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def _check_sections(config: Mapping[str, Any], where: str) -> None:
     for key, value in config.items():
         if key not in SECTIONS:
-            raise ConfigError(f"{where}: unknown section [{key}]; sections are {', '.join(SECTIONS)}.")
+            raise ConfigError(
+                f"{where}: unknown section [{key}]; sections are {', '.join(SECTIONS)}."
+            )
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: [{key}] must be a table of key = value entries.")
 
@@ -85,7 +95,9 @@ def parse_override(item: str) -> tuple[str, str, Any]:
     if not sep or not dot or not name:
         raise ConfigError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. model.epochs=50.")
     if section not in SECTIONS:
-        raise ConfigError(f"--set {item!r}: unknown section {section!r}; sections are {', '.join(SECTIONS)}.")
+        raise ConfigError(
+            f"--set {item!r}: unknown section {section!r}; sections are {', '.join(SECTIONS)}."
+        )
     raw = raw.strip()
     try:
         value = json.loads(raw)

@@ -48,12 +48,24 @@ def test_cv_table_mentions_tutorial(capsys):
 
 def test_train_predict_round_trip(capsys, tmp_path, csv_file):
     model_dir = tmp_path / "model"
-    code, _, err = run(capsys, "train", str(csv_file), "-o", str(model_dir), "--labels",
-                       "sports,politics,tech", "--model", "mlp", *FAST)
+    code, _, err = run(
+        capsys,
+        "train",
+        str(csv_file),
+        "-o",
+        str(model_dir),
+        "--labels",
+        "sports,politics,tech",
+        "--model",
+        "mlp",
+        *FAST,
+    )
     assert code == 0, err
     config = json.loads((model_dir / "config.json").read_text())
     assert config["model"]["epochs"] == 3 and config["data"]["labels"] == "sports,politics,tech"
-    code, out, err = run(capsys, "predict", str(model_dir), "[1, 2, 3, 4, 5]", "--json", "--threshold", "0")
+    code, out, err = run(
+        capsys, "predict", str(model_dir), "[1, 2, 3, 4, 5]", "--json", "--threshold", "0"
+    )
     assert code == 0, err
     record = json.loads(out.splitlines()[0])
     assert set(record["labels"]) == {"sports", "politics", "tech"}
@@ -65,8 +77,23 @@ def test_train_predict_round_trip(capsys, tmp_path, csv_file):
 
 def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
     first, second = tmp_path / "a", tmp_path / "b"
-    assert run(capsys, "train", str(csv_file), "-o", str(first), "--labels", "sports,politics,tech",
-               "--model", "mlp", "--set", "model.random_state=0", *FAST)[0] == 0
+    assert (
+        run(
+            capsys,
+            "train",
+            str(csv_file),
+            "-o",
+            str(first),
+            "--labels",
+            "sports,politics,tech",
+            "--model",
+            "mlp",
+            "--set",
+            "model.random_state=0",
+            *FAST,
+        )[0]
+        == 0
+    )
     assert run(capsys, "train", "-o", str(second), "--config", str(first / "config.json"))[0] == 0
     from tagwise.io import load_model
 
@@ -77,7 +104,10 @@ def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["predict", "{model}", "[1, 2, 3]"], "the row has 3 values but the model expects 5 features"),
+        (
+            ["predict", "{model}", "[1, 2, 3]"],
+            "the row has 3 values but the model expects 5 features",
+        ),
         (["predict", "{model}", "[1, 2, x, 4, 5]"], "'x' is not a number"),
         (["predict", "{tmp}/nowhere", "[1]"], "no model directory"),
         (["train", "{tmp}/empty.csv", "-o", "{tmp}/m2", "--labels", "a"], "empty"),
@@ -89,8 +119,21 @@ def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
 )
 def test_errors_are_one_line_and_leave_no_model(capsys, tmp_path, csv_file, argv, message):
     model_dir = tmp_path / "model"
-    assert run(capsys, "train", str(csv_file), "-o", str(model_dir), "--labels", "sports,politics,tech",
-               "--model", "mlp", *FAST)[0] == 0
+    assert (
+        run(
+            capsys,
+            "train",
+            str(csv_file),
+            "-o",
+            str(model_dir),
+            "--labels",
+            "sports,politics,tech",
+            "--model",
+            "mlp",
+            *FAST,
+        )[0]
+        == 0
+    )
     (tmp_path / "empty.csv").write_text("")
     argv = [a.format(model=model_dir, tmp=tmp_path, csv=csv_file) for a in argv]
     code, out, err = run(capsys, *argv)
@@ -103,8 +146,21 @@ def test_errors_are_one_line_and_leave_no_model(capsys, tmp_path, csv_file, argv
 
 def test_damaged_model_directories(capsys, tmp_path, csv_file):
     model_dir = tmp_path / "model"
-    assert run(capsys, "train", str(csv_file), "-o", str(model_dir), "--labels", "sports,politics,tech",
-               "--model", "mlp", *FAST)[0] == 0
+    assert (
+        run(
+            capsys,
+            "train",
+            str(csv_file),
+            "-o",
+            str(model_dir),
+            "--labels",
+            "sports,politics,tech",
+            "--model",
+            "mlp",
+            *FAST,
+        )[0]
+        == 0
+    )
     manifest = json.loads((model_dir / "manifest.json").read_text())
     manifest["format_version"] = 999
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
@@ -122,7 +178,9 @@ def test_usage_error_exit_code(capsys):
 
 def test_cv_report(capsys, tmp_path):
     report = tmp_path / "report.html"
-    code, out, err = run(capsys, "cv", "--folds", "2", "--repeats", "1", "--report", str(report), "--json", *FAST)
+    code, out, err = run(
+        capsys, "cv", "--folds", "2", "--repeats", "1", "--report", str(report), "--json", *FAST
+    )
     assert code == 0, err
     assert report.is_file() and "<html" in report.read_text().lower()
     assert (tmp_path / "report_files" / "history.png").is_file()

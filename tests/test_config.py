@@ -9,7 +9,9 @@ from tagwise.config import load_config, parse_override, resolve_config
 def test_file_then_overrides(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text('[model]\nname = "mlp"\nepochs = 20\n[cv]\nn_splits = 5\n')
-    config = resolve_config(path, ["model.epochs=7", "model.hidden_layer_sizes=[8, 4]", "data.path=x.csv"])
+    config = resolve_config(
+        path, ["model.epochs=7", "model.hidden_layer_sizes=[8, 4]", "data.path=x.csv"]
+    )
     assert config["model"] == {"name": "mlp", "epochs": 7, "hidden_layer_sizes": [8, 4]}
     assert config["cv"]["n_splits"] == 5 and config["cv"]["n_repeats"] == 3  # default kept
     assert config["data"]["path"] == "x.csv"

@@ -36,8 +36,14 @@ def test_resolve_cv_variants():
 
 def test_repeated_cv_result_and_summary(data):
     X, Y = data
-    result = cross_validate(MLPClassifier(hidden_layer_sizes=(8,), epochs=5, random_state=0), X, Y,
-                            cv=(3, 2), return_estimator=True, return_predictions=True)
+    result = cross_validate(
+        MLPClassifier(hidden_layer_sizes=(8,), epochs=5, random_state=0),
+        X,
+        Y,
+        cv=(3, 2),
+        return_estimator=True,
+        return_predictions=True,
+    )
     assert len(result.folds) == 6 and len(result.estimators) == 6
     assert result.per_label_f1.shape == (6, 3)
     for metric in ("subset_accuracy", "hamming_loss", "micro_f1", "macro_f1", "example_f1", "lrap"):
@@ -79,8 +85,13 @@ def test_any_sklearn_estimator_works(data):
 def test_progress_callback_is_called(data):
     X, Y = data
     seen = []
-    cross_validate(MLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0), X, Y, cv=2,
-                   on_progress=lambda done, total: seen.append((done, total)))
+    cross_validate(
+        MLPClassifier(hidden_layer_sizes=(4,), epochs=3, random_state=0),
+        X,
+        Y,
+        cv=2,
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
     assert seen[-1] == (3, 3)
 
 

@@ -94,8 +94,14 @@ def test_stacked_adam_matches_torch_adam():
 
 def test_early_stopping_restores_best_and_stops(data):
     X, Y = data
-    model = MLPClassifier(hidden_layer_sizes=(64,), epochs=300, early_stopping=True, patience=5,
-                          learning_rate=0.01, random_state=0).fit(X, Y)
+    model = MLPClassifier(
+        hidden_layer_sizes=(64,),
+        epochs=300,
+        early_stopping=True,
+        patience=5,
+        learning_rate=0.01,
+        random_state=0,
+    ).fit(X, Y)
     val = [h["val_loss"] for h in model.history_]
     assert len(val) < 300  # stopped
     assert np.argmin(val) == len(val) - 1 - 5 or min(val) == val[-1 - 5]
@@ -105,21 +111,33 @@ def test_sparse_input_matches_dense(data):
     X, Y = data
     dense = MLPClassifier(**{**FAST, "standardize": False}).fit(X, Y)
     sparse = MLPClassifier(**{**FAST, "standardize": False}).fit(sp.csr_matrix(X), Y)
-    np.testing.assert_allclose(dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)), atol=1e-5)
+    np.testing.assert_allclose(
+        dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)), atol=1e-5
+    )
 
 
 def test_ensemble_averages_members(data):
     X, Y = data
     ens = MLPClassifier(**{**FAST, "n_ensemble": 3}).fit(X, Y)
-    members = [MLPClassifier(**{**FAST, "random_state": s}).fit(X, Y).predict_proba(X) for s in (0, 1, 2)]
+    members = [
+        MLPClassifier(**{**FAST, "random_state": s}).fit(X, Y).predict_proba(X) for s in (0, 1, 2)
+    ]
     np.testing.assert_allclose(ens.predict_proba(X), np.mean(members, axis=0), atol=1e-5)
 
 
 def test_tutorial_configuration_is_expressible(data):
     X, Y = data
-    tutorial = MLPClassifier(hidden_layer_sizes=(20,), activation="relu", hidden_init="he_uniform",
-                             optimizer="adam", learning_rate=1e-3, epochs=3, batch_size=32,
-                             standardize=False, random_state=0).fit(X, Y)
+    tutorial = MLPClassifier(
+        hidden_layer_sizes=(20,),
+        activation="relu",
+        hidden_init="he_uniform",
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=3,
+        batch_size=32,
+        standardize=False,
+        random_state=0,
+    ).fit(X, Y)
     weights = tutorial.module_.weights
     assert [tuple(w.shape) for w in weights] == [(1, 8, 20), (1, 20, 4)]
 

@@ -68,8 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _show_warning  # one line per warning, no source excerpt
 
     try:
-        result = app(args=list(argv) if argv is not None else None, prog_name="tagwise",
-                     standalone_mode=False)
+        result = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="tagwise",
+            standalone_mode=False,
+        )
     except click.exceptions.NoArgsIsHelpError as exc:
         print(exc.ctx.get_help() if exc.ctx is not None else "", file=sys.stderr)
         return 2
@@ -97,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("TAGWISE_DEBUG"):
             raise
-        fail(f"internal error ({type(exc).__name__}: {exc}); set TAGWISE_DEBUG=1 to see the "
-             "traceback, and please report it.")
+        fail(
+            f"internal error ({type(exc).__name__}: {exc}); set TAGWISE_DEBUG=1 to see the "
+            "traceback, and please report it."
+        )
         return 1
     return int(result) if isinstance(result, int) else 0

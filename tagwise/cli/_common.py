@@ -17,15 +17,29 @@ from tagwise.config import resolve_config
 from tagwise.data import Dataset
 
 # Typer option declarations reused by several commands (one definition → one behaviour).
-LABELS = typer.Option(None, "--labels", help="Label columns, comma-separated (e.g. 'a,b,c'); ARFF: a count or names.")
-LABEL_PREFIX = typer.Option(None, "--label-prefix", help="Label columns are those whose names start with this.")
-LABEL_COLUMN = typer.Option(None, "--label-column", help="One column of delimited tags or JSON lists.")
-LABEL_SEP = typer.Option(None, "--label-sep", help="Delimiter of tags in --label-column (default '|').")
+LABELS = typer.Option(
+    None, "--labels", help="Label columns, comma-separated (e.g. 'a,b,c'); ARFF: a count or names."
+)
+LABEL_PREFIX = typer.Option(
+    None, "--label-prefix", help="Label columns are those whose names start with this."
+)
+LABEL_COLUMN = typer.Option(
+    None, "--label-column", help="One column of delimited tags or JSON lists."
+)
+LABEL_SEP = typer.Option(
+    None, "--label-sep", help="Delimiter of tags in --label-column (default '|')."
+)
 TEXT_COLUMN = typer.Option(None, "--text", help="Column with raw text (text models).")
-MODEL = typer.Option(None, "--model", "-m", help="Model name (see `tagwise train --help`); default from config.")
+MODEL = typer.Option(
+    None, "--model", "-m", help="Model name (see `tagwise train --help`); default from config."
+)
 CONFIG = typer.Option(None, "--config", "-c", help="Run config (TOML, YAML or JSON).", exists=False)
-SET = typer.Option(None, "--set", "-s", help="Override a config value: SECTION.KEY=VALUE (repeatable).")
-JSON_OUT = typer.Option(False, "--json", help="Print machine-readable JSON on stdout instead of tables.")
+SET = typer.Option(
+    None, "--set", "-s", help="Override a config value: SECTION.KEY=VALUE (repeatable)."
+)
+JSON_OUT = typer.Option(
+    False, "--json", help="Print machine-readable JSON on stdout instead of tables."
+)
 
 
 def run_config(
@@ -78,7 +92,9 @@ def progress(description: str, total: int | None = None) -> Iterator[Callable[[i
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     ]
-    with Progress(*columns, console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+    with Progress(
+        *columns, console=err_console, transient=True, disable=not err_console.is_terminal
+    ) as bar:
         task = bar.add_task(description, total=total)
 
         def update(done: int, total: int) -> None:

@@ -26,13 +26,17 @@ def cv_command(
     text: str = c.TEXT_COLUMN,
     model: str = c.MODEL,
     folds: int = typer.Option(None, "--folds", "-k", help="Number of folds (default 10)."),
-    repeats: int = typer.Option(None, "--repeats", "-r", help="Repetitions with reshuffled folds (default 3)."),
+    repeats: int = typer.Option(
+        None, "--repeats", "-r", help="Repetitions with reshuffled folds (default 3)."
+    ),
     seed: int = typer.Option(None, "--seed", help="Random seed of the splits (default 1)."),
     n_jobs: int = typer.Option(None, "--n-jobs", "-j", help="Folds fitted in parallel (joblib)."),
     config: Path = c.CONFIG,
     set_: list[str] = c.SET,
     json_out: bool = c.JSON_OUT,
-    report: Path = typer.Option(None, "--report", help="Also write an HTML report (with PNGs) here."),
+    report: Path = typer.Option(
+        None, "--report", help="Also write an HTML report (with PNGs) here."
+    ),
 ) -> None:
     """Cross-validate a model: iterative-stratified repeated k-fold, mean ± std of every metric.
 
@@ -43,22 +47,40 @@ def cv_command(
     from tagwise.model_selection import cross_validate, resolve_cv
 
     cfg = c.run_config(
-        config, set_, data=data, model=model, labels=labels, label_prefix=label_prefix,
-        label_column=label_column, label_sep=label_sep, text_column=text,
+        config,
+        set_,
+        data=data,
+        model=model,
+        labels=labels,
+        label_prefix=label_prefix,
+        label_column=label_column,
+        label_sep=label_sep,
+        text_column=text,
     )
-    for key, value in (("n_splits", folds), ("n_repeats", repeats), ("random_state", seed), ("n_jobs", n_jobs)):
+    for key, value in (
+        ("n_splits", folds),
+        ("n_repeats", repeats),
+        ("random_state", seed),
+        ("n_jobs", n_jobs),
+    ):
         if value is not None:
             cfg["cv"][key] = value
     dataset = c.load_data(cfg)
     estimator = c.build_model(cfg)
     n_splits, n_repeats = int(cfg["cv"]["n_splits"]), int(cfg["cv"]["n_repeats"])
-    splitter = resolve_cv((n_splits, n_repeats) if n_repeats > 1 else n_splits,
-                          random_state=cfg["cv"]["random_state"])
+    splitter = resolve_cv(
+        (n_splits, n_repeats) if n_repeats > 1 else n_splits, random_state=cfg["cv"]["random_state"]
+    )
     X = dataset.X if dataset.X is not None else dataset.text
     with c.progress(f"{n_splits}×{n_repeats} cross-validation") as update:
         result = cross_validate(
-            estimator, X, dataset.Y, cv=splitter, n_jobs=cfg["cv"]["n_jobs"],
-            on_progress=update, return_predictions=report is not None,
+            estimator,
+            X,
+            dataset.Y,
+            cv=splitter,
+            n_jobs=cfg["cv"]["n_jobs"],
+            on_progress=update,
+            return_predictions=report is not None,
             return_estimator=report is not None,
         )
     result.label_names = dataset.label_names

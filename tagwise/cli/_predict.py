@@ -22,12 +22,21 @@ from tagwise.exceptions import DataFormatError
 def predict_command(
     model_dir: Path = typer.Argument(..., help="Model directory written by `tagwise train`."),
     inputs: str = typer.Argument(
-        ..., help="A data file, '-' for rows on stdin, or one row of feature values, e.g. '[3, 3, 6, 7]'."
+        ...,
+        help="A data file, '-' for rows on stdin, or one row of feature values, e.g. '[3, 3, 6, 7]'.",
     ),
-    threshold: float = typer.Option(None, "--threshold", "-t", help="Override the model's thresholds."),
-    top_k: int = typer.Option(None, "--top-k", "-k", help="Return the k highest-scoring labels instead."),
-    json_out: bool = typer.Option(False, "--json", help="JSON Lines on stdout: one object per row."),
-    output: Path = typer.Option(None, "--output", "-o", help="Write predictions to a file (.csv/.tsv/.jsonl/.parquet)."),
+    threshold: float = typer.Option(
+        None, "--threshold", "-t", help="Override the model's thresholds."
+    ),
+    top_k: int = typer.Option(
+        None, "--top-k", "-k", help="Return the k highest-scoring labels instead."
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="JSON Lines on stdout: one object per row."
+    ),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Write predictions to a file (.csv/.tsv/.jsonl/.parquet)."
+    ),
 ) -> None:
     """Predict the labels of new samples, with their probabilities."""
     from tagwise.io import load_model, read_manifest
@@ -42,8 +51,11 @@ def predict_command(
     ids = ids or [str(i) for i in range(len(rows))]
     if json_out:
         for row_id, labels in zip(ids, rows):
-            record = {"id": row_id, "labels": [name for name, _ in labels],
-                      "scores": {name: round(p, 6) for name, p in labels}}
+            record = {
+                "id": row_id,
+                "labels": [name for name, _ in labels],
+                "scores": {name: round(p, 6) for name, p in labels},
+            }
             sys.stdout.write(json.dumps(record) + "\n")
         return
     table = Table(title=f"predictions of {model_dir}")
@@ -56,23 +68,36 @@ def predict_command(
 
 
 def _n_features(manifest: dict[str, Any]) -> int:
-    return int(manifest.get("n_features_in") or len(manifest.get("metadata", {}).get("feature_names", [])))
+    return int(
+        manifest.get("n_features_in") or len(manifest.get("metadata", {}).get("feature_names", []))
+    )
 
 
 def _read_inputs(inputs: str, manifest: dict[str, Any]) -> tuple[Any, list[str] | None]:
     """The feature matrix (or texts) and row ids described by the ``inputs`` argument."""
     from tagwise.data import read_features
 
-    text_model = manifest.get("metadata", {}).get("input") == "text"
+    text_model = (
+        manifest.get("metadata", {}).get("input") == "text"
+        or manifest.get("feature_schema", {}).get("input") == "text"
+    )
     if inputs == "-":
         lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
         if not lines:
             raise DataFormatError("<stdin>: no rows to predict.")
         if text_model:
             return lines, None
-        return np.vstack([_parse_row(line, _n_features(manifest), f"<stdin>:{i}")
-                          for i, line in enumerate(lines, start=1)]), None
+        return np.vstack(
+            [
+                _parse_row(line, _n_features(manifest), f"<stdin>:{i}")
+                for i, line in enumerate(lines, start=1)
+            ]
+        ), None
     path = Path(inputs)
+    if path.is_file() and text_model:
+        from tagwise.text import read_texts  # .txt: one text per line; tables: the text column
+
+        return read_texts(path)
     if path.is_file():
         names = manifest.get("metadata", {}).get("feature_names") or None
         return read_features(path, names)
@@ -115,10 +140,18 @@ def _is_float(text: str) -> bool:
     return True
 
 
-def _predict_to_file(model: Any, manifest: dict[str, Any], src: Path, dst: Path, **options: Any) -> None:
+def _predict_to_file(
+    model: Any, manifest: dict[str, Any], src: Path, dst: Path, **options: Any
+) -> None:
     """Stream a big file through the model in chunks and write the predictions atomically."""
     from tagwise.io import predict_file  # streaming + atomic write (tagwise.io)
 
     with c.progress(f"predicting {src.name}") as update:
-        predict_file(model, src, dst, feature_names=manifest.get("metadata", {}).get("feature_names"),
-                     on_progress=update, **options)
+        predict_file(
+            model,
+            src,
+            dst,
+            feature_names=manifest.get("metadata", {}).get("feature_names"),
+            on_progress=update,
+            **options,
+        )

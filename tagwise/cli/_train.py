@@ -14,8 +14,12 @@ from tagwise.cli._app import app, err_console
 
 @app.command("train")
 def train_command(
-    data: Path = typer.Argument(None, help="Training data file; omit for the built-in reference problem."),
-    output: Path = typer.Option(..., "--output", "-o", help="Model directory to write (replaced atomically)."),
+    data: Path = typer.Argument(
+        None, help="Training data file; omit for the built-in reference problem."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Model directory to write (replaced atomically)."
+    ),
     labels: str = c.LABELS,
     label_prefix: str = c.LABEL_PREFIX,
     label_column: str = c.LABEL_COLUMN,
@@ -34,18 +38,31 @@ def train_command(
     from tagwise.io import save_model
 
     cfg = c.run_config(
-        config, set_, data=data, model=model, labels=labels, label_prefix=label_prefix,
-        label_column=label_column, label_sep=label_sep, text_column=text,
+        config,
+        set_,
+        data=data,
+        model=model,
+        labels=labels,
+        label_prefix=label_prefix,
+        label_column=label_column,
+        label_sep=label_sep,
+        text_column=text,
     )
     dataset = c.load_data(cfg)
     estimator = c.build_model(cfg)
     X = dataset.X if dataset.X is not None else dataset.text
+    if dataset.X is None and getattr(estimator, "_artifact_input", "features") != "text":
+        from tagwise.text import text_pipeline  # raw text: featurizer + the chosen model
+
+        estimator = text_pipeline(estimator, cfg["train"].get("featurizer", "tfidf"))
     epochs = getattr(estimator, "epochs", None)
     t0 = time.perf_counter()
     with c.progress(f"training {cfg['model'].get('name', 'mlp')}", total=epochs) as update:
         if hasattr(estimator, "fit_many") and epochs:
             rows = [np.arange(dataset.n_samples)]
-            estimator = estimator.fit_many(X, dataset.Y, rows, on_epoch=lambda e: update(e, epochs))[0]
+            estimator = estimator.fit_many(
+                X, dataset.Y, rows, on_epoch=lambda e: update(e, epochs)
+            )[0]
         else:
             estimator.fit(X, dataset.Y)
     fit_seconds = time.perf_counter() - t0
@@ -57,6 +74,7 @@ def train_command(
         "data": dataset.summary(),
         "feature_names": dataset.feature_names,
         "fit_seconds": round(fit_seconds, 3),
+        "input": getattr(estimator, "_artifact_input", "features"),
     }
     save_model(estimator, output, config=cfg, metadata=metadata)
     summary = {"model_dir": str(output), "model": type(estimator).__name__, **metadata}

@@ -60,7 +60,10 @@ class CVResult:
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """``{metric: (mean, std)}`` over folds (NaN folds ignored; std is the population std)."""
-        return {m: (float(np.nanmean(self.scores(m))), float(np.nanstd(self.scores(m)))) for m in self.metrics}
+        return {
+            m: (float(np.nanmean(self.scores(m))), float(np.nanstd(self.scores(m))))
+            for m in self.metrics
+        }
 
     def per_label_summary(self) -> dict[str, tuple[float, float]]:
         """``{label: (mean F1, std F1)}`` over folds."""
@@ -72,7 +75,9 @@ class CVResult:
         return {
             "n_folds": len(self.folds),
             "summary": {m: {"mean": a, "std": b} for m, (a, b) in self.summary().items()},
-            "per_label_f1": {k: {"mean": a, "std": b} for k, (a, b) in self.per_label_summary().items()},
+            "per_label_f1": {
+                k: {"mean": a, "std": b} for k, (a, b) in self.per_label_summary().items()
+            },
             "folds": self.folds,
             "fit_time_s": self.fit_time,
             "score_time_s": self.score_time,
@@ -100,7 +105,9 @@ def resolve_cv(cv: Any = None, *, random_state: int | None = 0) -> Any:
         )
     if hasattr(cv, "split") or isinstance(cv, Iterable):
         return cv
-    raise ConfigError(f"cv={cv!r} is not a number of folds, a splitter or a list of (train, test) pairs.")
+    raise ConfigError(
+        f"cv={cv!r} is not a number of folds, a splitter or a list of (train, test) pairs."
+    )
 
 
 def _splits(cv: Any, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -21,7 +21,7 @@ from sklearn.base import clone
 
 from tagwise.base import validate_fit_data
 from tagwise.exceptions import ConfigError
-from tagwise.models._common import MULTILABEL_EXPECTED_FAILURES, MultiLabelClassifier
+from tagwise.models._common import MultiLabelClassifier
 
 __all__ = ["MLPClassifier"]
 

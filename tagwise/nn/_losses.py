@@ -31,7 +31,9 @@ def _masked_mean(per_cell: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
 def bce(**_: Any) -> LossFn:
     """Binary cross-entropy on logits (sigmoid + BCE, numerically stable)."""
 
-    def loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def loss(
+        logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         cells = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
         return _masked_mean(cells, mask)
 
@@ -48,5 +50,7 @@ def make_loss(name: str, **options: Any) -> LossFn:
     if factory is None:
         close = difflib.get_close_matches(name, list(LOSSES), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown loss {name!r}; choose one of {', '.join(sorted(LOSSES))}.{hint}")
+        raise ConfigError(
+            f"unknown loss {name!r}; choose one of {', '.join(sorted(LOSSES))}.{hint}"
+        )
     return factory(**options)

@@ -101,8 +101,12 @@ class StackedMLP(nn.Module):
         widths = [w.shape[2] for w in self.weights]
         n_models = len(range(*models.indices(self.n_models)))
         picked = StackedMLP(
-            n_models, self.weights[0].shape[1], widths[-1], widths[:-1],
-            activation=self.activation_name, dropout=self.dropout,
+            n_models,
+            self.weights[0].shape[1],
+            widths[-1],
+            widths[:-1],
+            activation=self.activation_name,
+            dropout=self.dropout,
             generators=[torch.Generator() for _ in range(n_models)],
         )
         picked.load_state_dict({k: v[models].clone() for k, v in self.state_dict().items()})

@@ -98,7 +98,9 @@ class StackedOptimizer:
             update = self._update(i, p, p.grad, mask)
             p.sub_(update if mask is None else torch.where(mask, update, 0.0))
 
-    def _update(self, i: int, p: torch.Tensor, grad: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def _update(
+        self, i: int, p: torch.Tensor, grad: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
         def keep(new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
             return new if mask is None else torch.where(mask, new, old)
 
@@ -118,4 +120,3 @@ class StackedOptimizer:
         if self.name == "adamw" and self.weight_decay:  # decoupled decay (Loshchilov & Hutter 2019)
             update = update + self.lr * self.weight_decay * p
         return update
-
