@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from tagwise.exceptions import ConfigError
 
-__all__ = ["LOSSES", "LossFn", "make_loss"]
+__all__ = ["LOSSES", "LossFn", "make_loss", "positive_weights"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
@@ -40,8 +40,86 @@ def bce(**_: Any) -> LossFn:
     return loss
 
 
+def positive_weights(Y: torch.Tensor, max_weight: float = 10.0) -> torch.Tensor:
+    """Per-label weight of positives: inverse frequency n_neg / n_pos, clipped to [1, max_weight].
+
+    Clipping keeps a label with a handful of positives from dominating the gradient (and from
+    an infinite weight when it has none).
+    """
+    Y = Y.reshape(-1, Y.shape[-1]).to(torch.float64)
+    pos = Y.sum(dim=0)
+    neg = Y.shape[0] - pos
+    return (neg / pos.clamp(min=1.0)).clamp(min=1.0, max=float(max_weight))
+
+
+def weighted_bce(Y: torch.Tensor | None = None, max_weight: float = 10.0, **_: Any) -> LossFn:
+    """BCE with automatic positive weights per label (inverse frequency, clipped)."""
+    if Y is None:
+        raise ConfigError("loss 'weighted_bce' needs the training labels to set its weights.")
+    weights = positive_weights(Y, max_weight)
+
+    def loss(
+        logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        cells = F.binary_cross_entropy_with_logits(
+            logits, targets, pos_weight=weights.to(logits.dtype), reduction="none"
+        )
+        return _masked_mean(cells, mask)
+
+    return loss
+
+
+def focal(gamma: float = 2.0, **_: Any) -> LossFn:
+    """Focal loss (Lin et al., ICCV 2017): BCE scaled by (1 - p_t)^gamma (easy cells count less)."""
+    if gamma < 0:
+        raise ConfigError(f"focal loss needs gamma >= 0, got {gamma}.")
+
+    def loss(
+        logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        cells = F.binary_cross_entropy_with_logits(logits, targets, reduction="none")
+        p_t = torch.exp(-cells)  # probability given to the true value of each cell
+        return _masked_mean((1.0 - p_t) ** gamma * cells, mask)
+
+    return loss
+
+
+def asymmetric(
+    gamma_pos: float = 0.0, gamma_neg: float = 4.0, clip: float = 0.05, **_: Any
+) -> LossFn:
+    """Asymmetric loss (Ridnik et al., ICCV 2021) for the many easy negatives of multi-label data.
+
+    Positives: ``-(1 - p)^gamma_pos log p``. Negatives use a shifted probability
+    ``p_m = max(p - clip, 0)`` — very easy negatives are discarded entirely — and
+    ``-p_m^gamma_neg log(1 - p_m)``.
+    """
+    if min(gamma_pos, gamma_neg) < 0 or not 0 <= clip < 1:
+        raise ConfigError(
+            f"asymmetric loss needs gamma_pos, gamma_neg >= 0 and 0 <= clip < 1; got "
+            f"gamma_pos={gamma_pos}, gamma_neg={gamma_neg}, clip={clip}."
+        )
+
+    def loss(
+        logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        p = torch.sigmoid(logits)
+        log_p = F.logsigmoid(logits)
+        p_m = (p - clip).clamp(min=0.0) if clip > 0 else p
+        log_1m = torch.log((1.0 - p_m).clamp(min=1e-8))
+        pos = (1.0 - p) ** gamma_pos * log_p
+        neg = p_m**gamma_neg * log_1m
+        return _masked_mean(-(targets * pos + (1.0 - targets) * neg), mask)
+
+    return loss
+
+
 # name → factory(Y=label matrix (n, L) as a float tensor, **options) → LossFn
-LOSSES: dict[str, Callable[..., LossFn]] = {"bce": bce}
+LOSSES: dict[str, Callable[..., LossFn]] = {
+    "bce": bce,
+    "weighted_bce": weighted_bce,
+    "focal": focal,
+    "asymmetric": asymmetric,
+}
 
 
 def make_loss(name: str, **options: Any) -> LossFn:
