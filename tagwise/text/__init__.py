@@ -9,8 +9,8 @@ from tagwise.text._cache import EmbeddingCache
 from tagwise.text._combine import CombinedFeaturizer
 from tagwise.text._embed import SentenceEmbedder
 from tagwise.text._finetune import TransformerClassifier
-from tagwise.text._input import check_texts
-from tagwise.text._pipeline import TextClassifier
+from tagwise.text._input import check_texts, read_texts
+from tagwise.text._pipeline import TextClassifier, make_featurizer, text_pipeline
 from tagwise.text._tfidf import TfidfFeaturizer
 
 __all__ = [
@@ -21,4 +21,7 @@ __all__ = [
     "TfidfFeaturizer",
     "TransformerClassifier",
     "check_texts",
+    "make_featurizer",
+    "read_texts",
+    "text_pipeline",
 ]

@@ -51,6 +51,15 @@ def set_offline() -> None:
         constants.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
 
 
+def quiet_transformers() -> None:
+    """No "Loading weights" progress bars on stderr (the CLI keeps stderr for its own output)."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+
+
 def resolve_model(name: str) -> tuple[Path, str]:
     """Local directory and cache fingerprint of a sentence-embedding model name or path."""
     if name in PACKAGED_MODELS:
@@ -103,6 +112,7 @@ def load_sentence_model(name: str, device: str = "cpu") -> tuple[Any, str]:
             "sentence embeddings need sentence-transformers; install it with "
             "`pip install 'tagwise[text]'` (or `pip install sentence-transformers`)."
         ) from None
+    quiet_transformers()
     try:
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
     # OSError: huggingface_hub's offline / not-found errors; ValueError: a broken config

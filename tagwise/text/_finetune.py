@@ -32,7 +32,7 @@ from tagwise.exceptions import (
     MissingDependencyError,
     ModelFormatError,
 )
-from tagwise.text._embed import resolve_device, resolve_model, set_offline
+from tagwise.text._embed import quiet_transformers, resolve_device, resolve_model, set_offline
 from tagwise.text._input import check_texts
 
 __all__ = ["TransformerClassifier"]
@@ -47,6 +47,7 @@ def _load_backbone(path: Any) -> tuple[Any, Any, Any]:
         raise MissingDependencyError(
             "fine-tuning needs transformers; install it with `pip install 'tagwise[text]'`."
         ) from None
+    quiet_transformers()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         config = AutoConfig.from_pretrained(str(path), local_files_only=True)

@@ -12,13 +12,38 @@ from tagwise.base import MultiLabelMixin
 from tagwise.exceptions import ConfigError, DataFormatError, ModelFormatError
 from tagwise.text._input import check_texts
 
-__all__ = ["TextClassifier"]
+__all__ = ["FEATURIZERS", "TextClassifier", "make_featurizer", "text_pipeline"]
+
+FEATURIZERS = ("tfidf", "embedding", "combined")
 
 
 def _default_model() -> Any:
     from tagwise.models import make_model
 
     return make_model("linear")
+
+
+def make_featurizer(name: str = "tfidf") -> Any:
+    """A text featurizer by name: ``"tfidf"`` (sparse word + char n-grams), ``"embedding"``
+    (all-MiniLM-L6-v2 sentence embeddings) or ``"combined"`` (both side by side)."""
+    from tagwise.text._combine import CombinedFeaturizer
+    from tagwise.text._embed import SentenceEmbedder
+    from tagwise.text._tfidf import TfidfFeaturizer
+
+    if name == "tfidf":
+        return TfidfFeaturizer()
+    if name == "embedding":
+        return SentenceEmbedder()
+    if name == "combined":
+        return CombinedFeaturizer([TfidfFeaturizer(), SentenceEmbedder()])
+    raise ConfigError(f"unknown text featurizer {name!r}; choose one of {', '.join(FEATURIZERS)}.")
+
+
+def text_pipeline(model: Any = None, featurizer: Any = "tfidf") -> TextClassifier:
+    """``TextClassifier(featurizer, model)``; ``featurizer`` may be a name (see make_featurizer)."""
+    if isinstance(featurizer, str):
+        featurizer = make_featurizer(featurizer)
+    return TextClassifier(featurizer, model)
 
 
 class TextClassifier(MultiLabelMixin, BaseEstimator):
@@ -126,10 +151,19 @@ class TextClassifier(MultiLabelMixin, BaseEstimator):
         self, X: Any, *, threshold: float | None = None, top_k: int | None = None
     ) -> list[list[tuple[str, float]]]:
         """Label names with probabilities per text, highest first (see ``predict``)."""
-        inner = getattr(self.model_, "predict_labels", None)
-        if getattr(self, "thresholds_", None) is not None or inner is None:
+        own = getattr(self, "thresholds_", None) is not None
+        if threshold is not None or top_k is not None or own or not hasattr(self.model_, "predict"):
             return super().predict_labels(X, threshold=threshold, top_k=top_k)
-        return inner(self.transform(X), threshold=threshold, top_k=top_k)  # type: ignore[no-any-return]
+        features = self.transform(X)
+        proba = np.asarray(self.model_.predict_proba(features), dtype=np.float64)
+        keep = np.asarray(self.model_.predict(features)).astype(bool)
+        names = [str(c) for c in self.classes_]  # ours: the CLI may rename them after fit
+        out = []
+        for row, mask in zip(proba, keep, strict=True):
+            idx = np.flatnonzero(mask)
+            idx = idx[np.argsort(-row[idx], kind="stable")]
+            out.append([(names[j], float(row[j])) for j in idx])
+        return out
 
     def _decision_thresholds(self) -> np.ndarray:
         own = getattr(self, "thresholds_", None)

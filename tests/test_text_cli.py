@@ -1,0 +1,123 @@
+"""`tagwise train` on a text file and `tagwise predict` on texts, in-process."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tagwise.cli import main
+from tagwise.exceptions import DataFormatError
+from tagwise.text import read_texts
+
+TOPICS = {
+    "oil": ["oil", "crude", "opec", "barrel"],
+    "money": ["bank", "interest", "rates", "dollar"],
+    "grain": ["wheat", "corn", "grain", "harvest"],
+}
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    rng = random.Random(0)
+    path = tmp_path_factory.mktemp("text") / "data.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(80):
+            tags = rng.sample(sorted(TOPICS), rng.choice([1, 1, 2]))
+            words = [rng.choice(TOPICS[t]) for t in tags for _ in range(4)]
+            words += rng.sample(["the", "said", "in", "a", "report", "market"], 4)
+            rng.shuffle(words)
+            fh.write(json.dumps({"id": f"d{i}", "text": " ".join(words), "labels": tags}) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(data_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "m"
+    argv = [
+        "train",
+        str(data_file),
+        "--text",
+        "text",
+        "--label-column",
+        "labels",
+        "-m",
+        "linear",
+        "--set",
+        "model.C=20",
+        "-o",
+        str(out),
+    ]
+    assert main(argv) == 0
+    return out
+
+
+def test_train_and_predict_one_text(model_dir, capsys) -> None:
+    capsys.readouterr()
+    assert main(["predict", str(model_dir), "crude oil barrel prices", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["labels"][0] == "oil"
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["kind"] == "text" and manifest["metadata"]["input"] == "text"
+
+
+def test_predict_text_file_and_stdin(model_dir, tmp_path, capsys, monkeypatch) -> None:
+    texts = tmp_path / "new.txt"
+    texts.write_text("bank interest rates\n\nwheat harvest\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["predict", str(model_dir), str(texts), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 3 and rows[0]["labels"][0] == "money" and rows[2]["labels"][0] == "grain"
+    assert isinstance(rows[1]["labels"], list)  # an empty line is an empty text, still predicted
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("corn grain\n"))
+    assert main(["predict", str(model_dir), "-", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["labels"][0] == "grain"
+
+
+def test_non_utf8_file_names_the_line(model_dir, tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\nbad \xff byte\n")
+    assert main(["predict", str(model_dir), str(bad)]) == 1
+    assert "bad.txt:2: not valid UTF-8" in capsys.readouterr().err
+
+
+def test_missing_text_column_and_bad_featurizer(data_file, tmp_path, capsys) -> None:
+    argv = ["train", str(data_file), "--label-column", "labels", "-m", "linear"]
+    assert main([*argv, "--text", "body", "-o", str(tmp_path / "a")]) == 1
+    assert "'body'" in capsys.readouterr().err
+    assert (
+        main(
+            [*argv, "--text", "text", "--set", "train.featurizer=bogus", "-o", str(tmp_path / "b")]
+        )
+        == 1
+    )
+    assert "unknown text featurizer 'bogus'" in capsys.readouterr().err
+
+
+def test_read_texts_formats(tmp_path) -> None:
+    (tmp_path / "a.csv").write_text("id,text\n1,hello\n2,\n", encoding="utf-8")
+    assert read_texts(tmp_path / "a.csv") == (["hello", ""], ["1", "2"])
+    (tmp_path / "a.tsv").write_text("text\nhi there\n", encoding="utf-8")
+    assert read_texts(tmp_path / "a.tsv") == (["hi there"], None)
+    (tmp_path / "a.jsonl").write_text('{"text": "x", "id": 7}\n\n{"text": "y", "id": 8}\n')
+    assert read_texts(tmp_path / "a.jsonl") == (["x", "y"], ["7", "8"])
+    (tmp_path / "b.jsonl").write_text('{"text": "x"}\n{oops\n')
+    with pytest.raises(DataFormatError, match=r"b.jsonl:2: not valid JSON"):
+        read_texts(tmp_path / "b.jsonl")
+    with pytest.raises(
+        DataFormatError, match=r"no text column 'body'; the columns are \['id', 'text'\]"
+    ):
+        read_texts(tmp_path / "a.csv", column="body")
+    (tmp_path / "c.jsonl").write_text('{"text": 5}\n')
+    with pytest.raises(DataFormatError, match="is int"):
+        read_texts(tmp_path / "c.jsonl")
+    (tmp_path / "d.txt").write_bytes(b"ok\r\n\xef\xbb\xbf")
+    assert read_texts(tmp_path / "d.txt") == (["ok", "\ufeff"], None)
+    (tmp_path / "e.csv").write_bytes(b"text\nok\nno \xe9\n")
+    with pytest.raises(
+        DataFormatError, match=r"e.csv:3: not valid UTF-8 \(byte b'\\xe9' at column 4\)"
+    ):
+        read_texts(tmp_path / "e.csv")
