@@ -9,11 +9,24 @@ from typing import IO
 
 from tagwise.exceptions import DataFormatError
 
-__all__ = ["CHUNK_BYTES", "line_chunks", "open_binary"]
+__all__ = ["CHUNK_BYTES", "chunk_size", "line_chunks", "open_binary"]
 
-#: bytes per parsing chunk: big enough to amortise numpy call overhead, small enough that the
-#: per-chunk working arrays (~20 bytes per input byte) stay far below the result's size
-CHUNK_BYTES = 1 << 20
+#: bytes per parsing chunk; 0 means "from the file size": 1/8 of the file, between 256 KiB and
+#: 1 MiB. Big enough to amortise the per-chunk calls, small enough that the per-chunk working
+#: arrays (~20-40 bytes per input byte) stay well below the size of the result.
+CHUNK_BYTES = 0
+_MIN_CHUNK, _MAX_CHUNK = 1 << 18, 1 << 20
+
+
+def chunk_size(path: Path, chunk_bytes: int = CHUNK_BYTES) -> int:
+    """``chunk_bytes``, or when it is 0 the size chosen from the file's size."""
+    if chunk_bytes > 0:
+        return chunk_bytes
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = _MAX_CHUNK
+    return min(_MAX_CHUNK, max(_MIN_CHUNK, size // 8))
 
 
 def open_binary(path: Path) -> IO[bytes]:
@@ -35,6 +48,7 @@ def line_chunks(
     """
     line = first_line
     rest = b""
+    chunk_bytes = chunk_size(path, chunk_bytes)
     try:
         with open_binary(path) as f:
             if offset:
