@@ -101,7 +101,7 @@ def test_report_without_scores_uses_given_predictions(tmp_path):
 
 
 def test_history_as_dict_of_lists_and_many_labels(tmp_path):
-    Y, S = _problem(n=200, n_labels=40, seed=2)
+    Y, S = _problem(n=150, n_labels=27, seed=2)
     data = write_report(tmp_path / "r.html", Y_true=Y, Y_score=S,
                         history={"loss": [0.9, 0.5, 0.4], "note": "x"})  # fmt: skip
     assert data["history"] == {"loss": [0.9, 0.5, 0.4]}
