@@ -185,3 +185,28 @@ def test_cv_report(capsys, tmp_path):
     assert report.is_file() and "<html" in report.read_text().lower()
     assert (tmp_path / "report_files" / "history.png").is_file()
     assert json.loads(out)["n_folds"] == 2
+
+
+def test_train_with_tuned_thresholds(capsys, tmp_path, csv_file):
+    model_dir = tmp_path / "tuned"
+    code, _, err = run(
+        capsys,
+        "train",
+        str(csv_file),
+        "-o",
+        str(model_dir),
+        "--labels",
+        "sports,politics,tech",
+        "--model",
+        "mlp",
+        "--thresholds",
+        "per_label",
+        "--at-least-one",
+        *FAST,
+    )
+    assert code == 0, err
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["kind"] == "thresholded"
+    code, out, err = run(capsys, "predict", str(model_dir), str(csv_file), "--json")
+    assert code == 0, err
+    assert all(json.loads(line)["labels"] for line in out.splitlines())  # at least one label each

@@ -28,6 +28,15 @@ def train_command(
     model: str = c.MODEL,
     config: Path = c.CONFIG,
     set_: list[str] = c.SET,
+    thresholds: str = typer.Option(
+        None,
+        "--thresholds",
+        help="Threshold strategy tuned on out-of-fold scores of the training data: 'per_label', "
+        "'global', 'top_k:3', 'cardinality', 'fixed:0.3' … (default: the model's 0.5).",
+    ),
+    at_least_one: bool = typer.Option(
+        None, "--at-least-one/--allow-empty", help="Always predict at least one label."
+    ),
     json_out: bool = c.JSON_OUT,
 ) -> None:
     """Train a model and save it (manifest JSON + safetensors; the resolved config travels with it).
@@ -48,8 +57,22 @@ def train_command(
         label_sep=label_sep,
         text_column=text,
     )
+    if thresholds is not None:
+        cfg["train"]["thresholds"] = thresholds
+    if at_least_one is not None:
+        cfg["train"]["at_least_one"] = at_least_one
     dataset = c.load_data(cfg)
     estimator = c.build_model(cfg)
+    strategy = cfg["train"].get("thresholds")
+    if strategy is not None or cfg["train"].get("at_least_one"):
+        from tagwise.thresholds import ThresholdedClassifier
+
+        estimator = ThresholdedClassifier(
+            estimator,
+            strategy=strategy or "fixed",
+            at_least_one=bool(cfg["train"].get("at_least_one", False)),
+            random_state=cfg["cv"].get("random_state"),
+        )
     X = dataset.X if dataset.X is not None else dataset.text
     if dataset.X is None and getattr(estimator, "_artifact_input", "features") != "text":
         from tagwise.text import text_pipeline  # raw text: featurizer + the chosen model
