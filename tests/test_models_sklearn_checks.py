@@ -6,9 +6,27 @@ import warnings
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tagwise.models import LinearOneVsRest, MLkNN
+from tagwise.models import (
+    AutoClassifier,
+    BinaryRelevance,
+    ClassifierChain,
+    EnsembleOfChains,
+    LabelPowerset,
+    LinearOneVsRest,
+    MLkNN,
+    RakelClassifier,
+)
 
-ESTIMATORS = [LinearOneVsRest(), MLkNN(k=3)]
+ESTIMATORS = [
+    LinearOneVsRest(),
+    MLkNN(k=3),
+    BinaryRelevance(),
+    ClassifierChain(),
+    EnsembleOfChains(n_chains=2),
+    LabelPowerset(max_iter=20),
+    RakelClassifier(k=1, max_iter=20),
+    AutoClassifier(),
+]
 
 
 def _expected(estimator):

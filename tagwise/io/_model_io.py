@@ -75,6 +75,12 @@ _REF = "__tagwise_artifact__"  # {"__tagwise_artifact__": "c0"} stands for the c
 MODEL_KINDS: dict[str, str] = {
     "mlp": "tagwise.models._mlp:MLPClassifier",
     "linear": "tagwise.models._linear:LinearOneVsRest",
+    "br": "tagwise.models._binary_relevance:BinaryRelevance",
+    "chain": "tagwise.models._chain:ClassifierChain",
+    "ecc": "tagwise.models._chain:EnsembleOfChains",
+    "lp": "tagwise.models._powerset:LabelPowerset",
+    "rakel": "tagwise.models._powerset:RakelClassifier",
+    "auto": "tagwise.models._auto:AutoClassifier",
     "mlknn": "tagwise.models._knn:MLkNN",
     "thresholded": "tagwise.thresholds._classifier:ThresholdedClassifier",
     # text (issue 6): the pipeline, its featurizers (nested artifacts), the fine-tuned encoder

@@ -12,9 +12,16 @@ from tagwise.models._registry import MODEL_NAMES, make_model, model_class
 
 __all__ = [
     "MODEL_NAMES",
+    "AutoClassifier",
+    "BinaryRelevance",
+    "ClassifierChain",
+    "EnsembleOfChains",
+    "LabelPowerset",
     "LinearOneVsRest",
     "MLPClassifier",
     "MLkNN",
+    "RakelClassifier",
+    "choose_model",
     "make_model",
     "model_class",
 ]
@@ -23,6 +30,13 @@ _LAZY = {
     "MLPClassifier": "tagwise.models._mlp",
     "LinearOneVsRest": "tagwise.models._linear",
     "MLkNN": "tagwise.models._knn",
+    "AutoClassifier": "tagwise.models._auto",
+    "choose_model": "tagwise.models._auto",
+    "BinaryRelevance": "tagwise.models._binary_relevance",
+    "ClassifierChain": "tagwise.models._chain",
+    "EnsembleOfChains": "tagwise.models._chain",
+    "LabelPowerset": "tagwise.models._powerset",
+    "RakelClassifier": "tagwise.models._powerset",
 }
 
 

@@ -1,0 +1,349 @@
+"""Label powerset and RAkEL (Tsoumakas, Katakis & Vlahavas, IEEE TKDE 2011), one joint solve.
+
+Label powerset (LP) turns every distinct label *set* seen in training into one class of a
+multi-class problem. RAkEL does the same on small random label subsets (k-labelsets) and lets
+the subsets vote. Each (k-)labelset is a softmax regression; all of them share X, so RAkEL here
+fits every labelset's softmax at once as one "block-softmax" model — a single weight matrix whose
+column blocks are the labelsets' classes — with one L-BFGS run (scipy), not one model per
+labelset. LP is the special case of one block holding all labels.
+
+**Combinations never seen in training.** LP can only predict a label set that occurred in the
+training data: an unseen combination has probability 0 and is never output. RAkEL relaxes this:
+each k-labelset is limited to combinations seen *within that subset*, but the votes of several
+subsets can assemble a full label set never seen as a whole. ``predict_proba`` returns
+per-label marginals: for LP the total probability of the label sets containing the label, for
+RAkEL the mean of those marginals over the labelsets that contain the label.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+from tagwise.base import validate_fit_data
+from tagwise.exceptions import ConfigError
+from tagwise.models._common import (
+    MultiLabelClassifier,
+    check_choice,
+    check_number,
+    dense_targets,
+    expected_failures,
+    to_float64,
+)
+from tagwise.models._linear import standardizer
+
+__all__ = ["LabelPowerset", "RakelClassifier"]
+
+
+def _encode_blocks(
+    Yd: np.ndarray, labelsets: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Class index per sample and block, the combination table of each block, block offsets."""
+    codes, tables, sizes = [], [], []
+    for labels in labelsets:
+        combos, inverse = np.unique(Yd[:, labels], axis=0, return_inverse=True)
+        codes.append(inverse.ravel())
+        tables.append(combos.astype(np.int8))
+        sizes.append(len(combos))
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    return np.stack(codes, axis=1), tables, offsets
+
+
+def _block_softmax(Z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    P = np.empty_like(Z)
+    for a, b in itertools.pairwise(offsets):
+        block = Z[:, a:b]
+        P[:, a:b] = np.exp(block - logsumexp(block, axis=1, keepdims=True))
+    return P
+
+
+def _fit_block_softmax(
+    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float, max_iter: int, tol: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """L2-regularised softmax regression per block, all blocks in one L-BFGS run.
+
+    Minimises ``(C * sum of cross-entropies + 0.5 ||W||^2) / n`` (intercepts unpenalised) over
+    the stacked weights of every block; each evaluation is one product with X and one with X.T
+    (sparse X stays sparse).
+    """
+    n, d = X.shape
+    K = int(offsets[-1])
+    rows = np.arange(n)[:, None]
+    cols = codes + offsets[:-1]
+    XT = X.T
+
+    def objective(W: np.ndarray) -> tuple[float, np.ndarray]:
+        Z = np.asarray(X @ W[:-1]) + W[-1]
+        loss = 0.0
+        R = np.empty_like(Z)
+        for a, e in itertools.pairwise(offsets):
+            block = Z[:, a:e]
+            lse = logsumexp(block, axis=1, keepdims=True)
+            R[:, a:e] = np.exp(block - lse)
+            loss += float(lse.sum())
+        loss -= float(Z[rows, cols].sum())
+        R[rows, cols] -= 1.0
+        G = np.vstack([np.asarray(XT @ R) * C + W[:-1], C * R.sum(axis=0, keepdims=True)])
+        return (C * loss + 0.5 * float(np.sum(W[:-1] ** 2))) / n, G / n
+
+    counts = np.zeros(K)
+    for i, (a, e) in enumerate(itertools.pairwise(offsets)):
+        counts[a:e] = np.bincount(codes[:, i], minlength=e - a)
+    W0 = np.zeros((d + 1, K))
+    W0[-1] = np.log(counts / n + 1e-9)  # start at the class frequencies
+    W, n_iter = _lbfgs(objective, W0, max_iter, tol)
+    return W[:-1], W[-1].copy(), n_iter
+
+
+def _lbfgs(
+    fun: Any, x: np.ndarray, max_iter: int, tol: float, memory: int = 10
+) -> tuple[np.ndarray, int]:
+    """Plain L-BFGS (Nocedal & Wright, Alg. 7.4) with Armijo backtracking, on arrays."""
+    f, g = fun(x)
+    s_hist: list[np.ndarray] = []
+    y_hist: list[np.ndarray] = []
+    g0 = max(float(np.abs(g).max()), 1e-12)
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        if float(np.abs(g).max()) <= tol * g0:
+            break
+        q = g.copy()
+        alphas = []
+        for s, y in zip(reversed(s_hist), reversed(y_hist), strict=True):
+            a = float(np.vdot(s, q)) / float(np.vdot(y, s))
+            alphas.append(a)
+            q -= a * y
+        if s_hist:
+            q *= float(np.vdot(s_hist[-1], y_hist[-1])) / float(np.vdot(y_hist[-1], y_hist[-1]))
+        else:
+            q /= max(float(np.linalg.norm(g)), 1e-12)  # first step of unit length
+        for s, y, a in zip(s_hist, y_hist, reversed(alphas), strict=True):
+            q += s * (a - float(np.vdot(y, q)) / float(np.vdot(y, s)))
+        direction = -q
+        slope = float(np.vdot(g, direction))
+        if slope >= 0:  # not a descent direction: restart from the gradient
+            s_hist, y_hist = [], []
+            direction, slope = -g, -float(np.vdot(g, g))
+        t = 1.0
+        for _ in range(30):
+            f_new, g_new = fun(x + t * direction)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            break
+        s_vec, y_vec = t * direction, g_new - g
+        if float(np.vdot(s_vec, y_vec)) > 1e-12:
+            s_hist.append(s_vec)
+            y_hist.append(y_vec)
+            if len(s_hist) > memory:
+                s_hist.pop(0)
+                y_hist.pop(0)
+        x, f, g = x + s_vec, f_new, g_new
+    return x, it
+
+
+class _PowersetBase(MultiLabelClassifier):
+    """Shared fit/predict of LP and RAkEL over a list of labelsets."""
+
+    def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
+        raise NotImplementedError  # pragma: no cover
+
+    def _check_common(self) -> None:
+        check_number("C", self.C, low=0.0, low_open=True)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0.0, low_open=True)
+        check_number("threshold", self.threshold, low=0.0, high=1.0)
+
+    def fit(self, X: Any, Y: Any) -> Any:
+        """Fit one softmax per labelset on X (n_samples, n_features), Y (n_samples, n_labels)."""
+        self._check_common()
+        X, Y = validate_fit_data(self, X, Y)
+        X = to_float64(X)
+        Yd = dense_targets(Y)
+        L = Yd.shape[1]
+        rng = np.random.default_rng(getattr(self, "random_state", None))
+        self.labelsets_ = [np.asarray(s, dtype=np.int64) for s in self._labelsets(L, rng)]
+        codes, self.tables_, self.offsets_ = _encode_blocks(Yd, self.labelsets_)
+        stats = standardizer(X, self.standardize)
+        Xs = X
+        if stats is not None:
+            mean, scale = stats
+            Xs = X.multiply(1.0 / scale).tocsr() if hasattr(X, "multiply") else (X - mean) / scale
+        W, b, self.n_iter_ = _fit_block_softmax(
+            Xs, codes, self.offsets_, float(self.C), int(self.max_iter), float(self.tol)
+        )
+        if stats is not None:  # fold the standardisation into the weights
+            W = W / scale[:, None]
+            b = b - mean @ W
+        self.coef_, self.intercept_ = W, b
+        self.thresholds_ = np.full(L, float(self.threshold))
+        return self
+
+    def _block_probas(self, X: Any) -> np.ndarray:
+        X = to_float64(self._check_predict_input(X))
+        return _block_softmax(np.asarray(X @ self.coef_) + self.intercept_, self.offsets_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Per-label marginal probabilities, shape (n_samples, n_labels)."""
+        P = self._block_probas(X)
+        L = len(self.classes_)
+        total = np.zeros((P.shape[0], L))
+        count = np.zeros(L)
+        for labels, table, a, b in self._blocks():
+            total[:, labels] += P[:, a:b] @ table
+            count[labels] += 1
+        return total / np.maximum(count, 1)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 labels from each labelset's most probable combination, voted per label."""
+        P = self._block_probas(X)
+        L = len(self.classes_)
+        votes = np.zeros((P.shape[0], L))
+        count = np.zeros(L)
+        for labels, table, a, b in self._blocks():
+            votes[:, labels] += table[np.argmax(P[:, a:b], axis=1)]
+            count[labels] += 1
+        return (votes / np.maximum(count, 1) >= self.thresholds_).astype(np.int64)
+
+    def _blocks(self) -> Any:
+        offsets = self.offsets_
+        for i, labels in enumerate(self.labelsets_):
+            yield labels, self.tables_[i].astype(np.float64), offsets[i], offsets[i + 1]
+
+    def _artifact_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays: dict[str, np.ndarray] = {
+            "coef": self.coef_,
+            "intercept": self.intercept_,
+            "offsets": np.asarray(self.offsets_, dtype=np.int64),
+            "thresholds": self.thresholds_,
+        }
+        for i, (labels, table) in enumerate(zip(self.labelsets_, self.tables_, strict=True)):
+            arrays[f"labels_{i}"] = labels
+            arrays[f"table_{i}"] = table
+        return {"n_labelsets": len(self.labelsets_), "n_iter": int(self.n_iter_)}, arrays
+
+    def _restore_artifact(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self.n_iter_ = int(state.get("n_iter", 1))
+        self.coef_ = np.asarray(arrays["coef"])
+        self.intercept_ = np.asarray(arrays["intercept"])
+        self.offsets_ = np.asarray(arrays["offsets"], dtype=np.int64)
+        self.thresholds_ = np.asarray(arrays["thresholds"])
+        m = int(state["n_labelsets"])
+        self.labelsets_ = [np.asarray(arrays[f"labels_{i}"], dtype=np.int64) for i in range(m)]
+        self.tables_ = [np.asarray(arrays[f"table_{i}"], dtype=np.int8) for i in range(m)]
+
+
+class LabelPowerset(_PowersetBase):
+    """Label powerset: one softmax class per label set seen in training.
+
+    ``predict`` returns the most probable *seen* label set (never an unseen combination);
+    ``predict_proba`` the marginal probability of each label.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse L2 regularisation of the softmax regression.
+    standardize : {"auto", True, False}, default="auto"
+    max_iter : int, default=100
+        L-BFGS iterations.
+    tol : float, default=1e-4
+        L-BFGS gradient tolerance.
+    threshold : float, default=0.5
+        Only used by RAkEL-style voting; with one labelset every vote is 0 or 1.
+    """
+
+    _artifact_kind = "lp"
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        standardize: Any = "auto",
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        threshold: float = 0.5,
+    ) -> None:
+        self.C = C
+        self.standardize = standardize
+        self.max_iter = max_iter
+        self.tol = tol
+        self.threshold = threshold
+
+    def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
+        return [np.arange(n_labels)]
+
+
+class RakelClassifier(_PowersetBase):
+    """RAkEL: label powerset on random k-labelsets, disjoint (RAkELd) or overlapping (RAkELo).
+
+    Parameters
+    ----------
+    k : int, default=3
+        Labels per labelset (1 <= k <= n_labels; with k = n_labels and one labelset this is LP).
+    mode : {"disjoint", "overlapping"}, default="disjoint"
+        "disjoint" partitions the labels at random; "overlapping" starts from such a partition
+        (so every label is covered) and adds distinct random k-subsets up to ``n_labelsets``.
+    n_labelsets : int or None, default=None
+        Overlapping mode only; default ``2 * n_labels // k`` (the paper's 2L/k).
+    threshold : float, default=0.5
+        Fraction of the labelsets containing a label that must vote for it.
+    C, standardize, max_iter, tol : as in :class:`LabelPowerset`.
+    random_state : int or None, default=None
+    """
+
+    _artifact_kind = "rakel"
+
+    def __init__(
+        self,
+        k: int = 3,
+        mode: str = "disjoint",
+        n_labelsets: int | None = None,
+        C: float = 1.0,
+        standardize: Any = "auto",
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        threshold: float = 0.5,
+        random_state: int | None = None,
+    ) -> None:
+        self.k = k
+        self.mode = mode
+        self.n_labelsets = n_labelsets
+        self.C = C
+        self.standardize = standardize
+        self.max_iter = max_iter
+        self.tol = tol
+        self.threshold = threshold
+        self.random_state = random_state
+
+    def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
+        check_number("k", self.k, low=1, integer=True)
+        check_choice("mode", self.mode, ("disjoint", "overlapping"))
+        k = int(self.k)
+        if k > n_labels:
+            raise ConfigError(
+                f"k={k} is larger than the number of labels ({n_labels}); use k <= {n_labels}."
+            )
+        partition = [
+            np.sort(p) for p in np.array_split(rng.permutation(n_labels), -(-n_labels // k))
+        ]
+        if self.mode == "disjoint":
+            return partition
+        m = 2 * n_labels // k if self.n_labelsets is None else self.n_labelsets
+        check_number("n_labelsets", m, low=1, integer=True)
+        sets = list(partition)  # every label covered, even when m < len(partition)
+        seen = {tuple(s) for s in sets}
+        attempts = 0
+        while len(sets) < m and attempts < 50 * m:
+            attempts += 1
+            candidate = np.sort(rng.choice(n_labels, k, replace=False))
+            if tuple(candidate) not in seen:
+                seen.add(tuple(candidate))
+                sets.append(candidate)
+        return sets
+
+
+LabelPowerset._expected_failed_checks = expected_failures()  # type: ignore[attr-defined]
+RakelClassifier._expected_failed_checks = expected_failures()  # type: ignore[attr-defined]

@@ -1,0 +1,181 @@
+"""BinaryRelevance, classifier chains, label powerset / RAkEL and the automatic choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_multilabel_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from tagwise.exceptions import ConfigError, ModelFormatError
+from tagwise.io import load_model, save_model
+from tagwise.models import (
+    AutoClassifier,
+    BinaryRelevance,
+    ClassifierChain,
+    EnsembleOfChains,
+    LabelPowerset,
+    LinearOneVsRest,
+    RakelClassifier,
+    choose_model,
+    make_model,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y = make_multilabel_classification(200, 10, n_classes=5, random_state=1)
+    return X.astype(np.float64), Y
+
+
+# -- binary relevance -------------------------------------------------------------------------
+def test_br_matches_per_label_sklearn(data):
+    X, Y = data
+    model = BinaryRelevance(LogisticRegression(C=0.5), n_jobs=2).fit(X, Y)
+    for j in range(Y.shape[1]):
+        ref = LogisticRegression(C=0.5).fit(X, Y[:, j]).predict_proba(X)[:, 1]
+        np.testing.assert_allclose(model.predict_proba(X)[:, j], ref)
+
+
+def test_br_constant_label_and_any_estimator(data):
+    X, Y = data
+    Y = Y.copy()
+    Y[:, 0] = 1
+    model = BinaryRelevance(DecisionTreeClassifier(max_depth=2)).fit(X, Y)
+    assert model.predict_proba(X).shape == Y.shape and model.predict(X)[:, 0].all()
+
+
+def test_br_errors(data, tmp_path):
+    X, Y = data
+    with pytest.raises(ConfigError, match="LinearSVC has no predict_proba"):
+        BinaryRelevance(LinearSVC()).fit(X, Y)
+    with pytest.raises(ConfigError, match="must be a scikit-learn classifier"):
+        BinaryRelevance("forest").fit(X, Y)
+    with pytest.raises(ModelFormatError, match="cannot be saved without pickle"):
+        save_model(BinaryRelevance().fit(X, Y), tmp_path / "br")
+    with pytest.raises(ModelFormatError, match="cannot be loaded"):
+        BinaryRelevance()._restore_artifact({}, {})
+
+
+# -- chains -----------------------------------------------------------------------------------
+def test_chain_first_label_equals_one_vs_rest(data):
+    X, Y = data
+    order = [3, 0, 4, 1, 2]
+    chain = ClassifierChain(order=order, standardize=False, tol=1e-8).fit(X, Y)
+    ovr = LinearOneVsRest(standardize=False, tol=1e-8).fit(X, Y)
+    # the first label of the chain sees no other label: it is the plain one-vs-rest model
+    np.testing.assert_allclose(chain.predict_proba(X)[:, 3], ovr.predict_proba(X)[:, 3], atol=1e-6)
+    # weights on labels later in the chain are exactly zero; earlier ones are used
+    d = X.shape[1]
+    assert np.all(chain.coef_[d + 2, [3, 0, 4, 1]] == 0) and np.any(chain.coef_[d + 3] != 0)
+
+
+def test_chain_matches_sequential_reference(data):
+    X, Y = data
+    chain = ClassifierChain(order="random", random_state=0, chain_input="hard").fit(X, Y)
+    d, P = X.shape[1], np.zeros(Y.shape)
+    fed = np.zeros(Y.shape)
+    for j in chain.order_:
+        z = X @ chain.coef_[:d, j] + fed @ chain.coef_[d:, j] + chain.intercept_[j]
+        P[:, j] = 1 / (1 + np.exp(-z))
+        fed[:, j] = P[:, j] >= 0.5
+    np.testing.assert_allclose(chain.predict_proba(X), P, atol=1e-10)
+
+
+def test_chain_sparse_and_ecc(data, tmp_path):
+    X, Y = data
+    dense = ClassifierChain(standardize=False, tol=1e-8).fit(X, Y)
+    sparse = ClassifierChain(tol=1e-8).fit(sp.csr_matrix(X), Y)
+    np.testing.assert_allclose(
+        dense.predict_proba(X), sparse.predict_proba(sp.csr_matrix(X)), atol=1e-5
+    )
+    ecc = EnsembleOfChains(n_chains=3, random_state=0).fit(X, Y)
+    assert len({tuple(o) for o in ecc.orders_}) > 1
+    for model in (dense, ecc):
+        loaded = load_model(save_model(model, tmp_path / type(model).__name__))
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2, 3], [0, 0, 1, 2, 3], "randm", [0.0, 1, 2, 3, 4]])
+def test_chain_bad_order(data, order):
+    X, Y = data
+    with pytest.raises(ConfigError, match="order"):
+        ClassifierChain(order=order).fit(X, Y)
+
+
+def test_chain_bad_params(data):
+    X, Y = data
+    with pytest.raises(ConfigError, match="Did you mean 'hard'"):
+        ClassifierChain(chain_input="hrd").fit(X, Y)
+    with pytest.raises(ConfigError, match="n_chains must be in"):
+        EnsembleOfChains(n_chains=0).fit(X, Y)
+
+
+# -- label powerset / RAkEL -------------------------------------------------------------------
+def test_lp_predicts_only_seen_label_sets(data, tmp_path):
+    X, Y = data
+    lp = LabelPowerset(max_iter=50).fit(X, Y)
+    seen = {tuple(r) for r in Y}
+    assert all(tuple(r) in seen for r in lp.predict(X + 0.5))
+    proba = lp.predict_proba(X)
+    assert np.all((proba >= 0) & (proba <= 1))
+    loaded = load_model(save_model(lp, tmp_path / "lp"))
+    np.testing.assert_array_equal(loaded.predict(X), lp.predict(X))
+
+
+def test_rakel_disjoint_partitions_and_overlapping_covers(data, tmp_path):
+    X, Y = data
+    d = RakelClassifier(k=2, random_state=0, max_iter=30).fit(X, Y)
+    flat = np.sort(np.concatenate(d.labelsets_))
+    np.testing.assert_array_equal(flat, np.arange(Y.shape[1]))
+    o = RakelClassifier(k=3, mode="overlapping", n_labelsets=4, random_state=0, max_iter=30)
+    o.fit(sp.csr_matrix(X), Y)
+    assert len(o.labelsets_) >= 4 and set(np.concatenate(o.labelsets_)) == set(range(5))
+    loaded = load_model(save_model(o, tmp_path / "rakel"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), o.predict_proba(X))
+
+
+def test_rakel_with_all_labels_is_lp(data):
+    X, Y = data
+    lp = LabelPowerset(max_iter=40).fit(X, Y)
+    rk = RakelClassifier(k=Y.shape[1], max_iter=40).fit(X, Y)
+    np.testing.assert_allclose(rk.predict_proba(X), lp.predict_proba(X), atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"k": 6}, "larger than the number of labels"),
+        ({"k": 0}, "k must be in"),
+        ({"mode": "overlap"}, "Did you mean 'overlapping'"),
+        ({"C": -1}, "C must be in"),
+    ],
+)
+def test_rakel_bad_params(data, params, match):
+    X, Y = data
+    with pytest.raises(ConfigError, match=match):
+        RakelClassifier(**params).fit(X, Y)
+
+
+# -- automatic choice -------------------------------------------------------------------------
+def test_choose_model_explains_itself(data):
+    X, Y = data
+    assert choose_model(sp.random(50, 3000, density=0.01, format="csr"), Y[:50])[0] == "linear"
+    assert choose_model(X, np.zeros((200, 150)))[0] == "linear"
+    assert choose_model(np.vstack([X, X]), np.vstack([Y, Y]))[0] == "mlp"
+    name, _, reason = choose_model(X[:100], Y[:100])
+    assert name == "chain" and "100 samples" in reason
+
+
+def test_auto_fits_saves_and_registry(data, tmp_path):
+    X, Y = data
+    auto = make_model("auto").fit(X[:100], Y[:100])
+    assert isinstance(auto, AutoClassifier) and auto.chosen_ == "chain"
+    loaded = load_model(save_model(auto, tmp_path / "auto"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), auto.predict_proba(X))
+    assert loaded.reason_ == auto.reason_
+    for name in ("linear", "br", "chain", "ecc", "lp", "rakel", "mlknn"):
+        assert make_model(name).fit(X, Y).predict(X).shape == Y.shape
