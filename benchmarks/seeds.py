@@ -1,4 +1,4 @@
-"""The deep-learning tutorial's two multi-label problems: tutorial configuration vs tagwise defaults.
+"""The deep-learning tutorial's two multi-label problems: tutorial config vs tagwise defaults.
 
 Problem 1 (reference): make_multilabel_classification(n_samples=1000, n_features=10, n_classes=3,
 n_labels=2, random_state=1); MLP 20 ReLU (he_uniform), Adam, BCE, 100 epochs, batch 32; 10×3
@@ -126,8 +126,8 @@ def problem_1(repeats: int) -> None:
         rows.append((name, first, times))
     print("\n### Problem 1: reference problem, 10×3 repeated k-fold (30 fits)\n")
     print(
-        "| model | subset accuracy | Hamming loss | micro-F1 | macro-F1 | wall s (median of %d) |"
-        % repeats
+        "| model | subset accuracy | Hamming loss | micro-F1 | macro-F1 | "
+        f"wall s (median of {repeats}) |"
     )
     print("|---|---|---|---|---|---|")
     for name, s, times in rows:
@@ -146,7 +146,8 @@ def problem_2(repeats: int) -> None:
     Xtr, Xte, Ytr, Yte = train_test_split(X, Y, test_size=0.33, random_state=42)
     print("\n### Problem 2: 10 000 × 6, 3 labels, 33 % test split\n")
     print(
-        f"| model | test binary accuracy (1 − Hamming) | subset accuracy | fit s (median of {repeats}) |"
+        "| model | test binary accuracy (1 − Hamming) | subset accuracy | "
+        f"fit s (median of {repeats}) |"
     )
     print("|---|---|---|---|")
     for name, params in [

@@ -43,7 +43,7 @@ def check_features(
             bad = [
                 c
                 for c, t in zip(X.columns, X.dtypes)
-                if not np.issubdtype(t, np.number) and t != bool
+                if not np.issubdtype(t, np.number) and t is not np.dtype(bool)
             ]
             if bad:
                 raise DataFormatError(
@@ -67,8 +67,9 @@ def check_features(
             )
         if X.ndim == 1:
             raise DataFormatError(
-                f"{name} is 1-D with shape {X.shape}; expected 2-D (n_samples, n_features). Reshape "
-                "your data: X.reshape(-1, 1) for a single feature, X.reshape(1, -1) for a single sample."
+                f"{name} is 1-D with shape {X.shape}; expected 2-D (n_samples, n_features). "
+                "Reshape your data: X.reshape(-1, 1) for a single feature, X.reshape(1, -1) "
+                "for a single sample."
             )
         if X.ndim != 2:
             raise DataFormatError(

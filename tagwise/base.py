@@ -1,4 +1,4 @@
-"""Behaviour shared by every tagwise estimator: targets in, label names out, scores to label sets."""
+"""Shared estimator behaviour: targets in, label names out, scores to label sets."""
 
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ class MultiLabelMixin:
     """
 
     _estimator_type = "classifier"
+    # Set by fit (validate_fit_data) and implemented by each estimator.
+    classes_: np.ndarray
+    n_features_in_: int
+    predict_proba: Any
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()  # type: ignore[misc]

@@ -113,7 +113,9 @@ def resolve_config(
     base: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Merge defaults (``base`` or :data:`DEFAULTS`), the file at ``path`` and ``overrides``."""
-    config = copy.deepcopy(dict(base or DEFAULTS))
+    config: dict[str, dict[str, Any]] = {
+        section: dict(values) for section, values in copy.deepcopy(dict(base or DEFAULTS)).items()
+    }
     for section in SECTIONS:
         config.setdefault(section, {})
     if path is not None:

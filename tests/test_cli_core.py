@@ -210,3 +210,27 @@ def test_train_with_tuned_thresholds(capsys, tmp_path, csv_file):
     code, out, err = run(capsys, "predict", str(model_dir), str(csv_file), "--json")
     assert code == 0, err
     assert all(json.loads(line)["labels"] for line in out.splitlines())  # at least one label each
+
+
+def test_predict_file_to_output(capsys, tmp_path, csv_file):
+    model_dir = tmp_path / "model"
+    assert (
+        run(
+            capsys,
+            "train",
+            str(csv_file),
+            "-o",
+            str(model_dir),
+            "--labels",
+            "sports,politics,tech",
+            "--model",
+            "mlp",
+            *FAST,
+        )[0]
+        == 0
+    )
+    out_path = tmp_path / "pred.jsonl"
+    code, _, err = run(capsys, "predict", str(model_dir), str(csv_file), "-o", str(out_path))
+    assert code == 0, err
+    lines = out_path.read_text().splitlines()
+    assert len(lines) == 120 and "labels" in json.loads(lines[0])

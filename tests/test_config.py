@@ -32,13 +32,13 @@ def test_parse_override_values():
 
 
 def test_config_errors(tmp_path):
-    with pytest.raises(ConfigError, match="expected SECTION.KEY=VALUE"):
+    with pytest.raises(ConfigError, match=r"expected SECTION\.KEY=VALUE"):
         parse_override("epochs=3")
     with pytest.raises(ConfigError, match="unknown section 'modle'"):
         parse_override("modle.epochs=3")
     bad = tmp_path / "bad.toml"
     bad.write_text("[model\nepochs = 3\n")
-    with pytest.raises(ConfigError, match="bad.toml.*malformed config"):
+    with pytest.raises(ConfigError, match=r"bad\.toml.*malformed config"):
         load_config(bad)
     unknown = tmp_path / "u.toml"
     unknown.write_text("[training]\nx = 1\n")

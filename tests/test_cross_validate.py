@@ -51,7 +51,7 @@ def test_repeated_cv_result_and_summary(data):
         assert mean == pytest.approx(np.mean(result.scores(metric)))
         assert std == pytest.approx(np.std(result.scores(metric)))
     # the fold scores are those of the returned models on their test rows
-    test, scores = result.predictions[0]
+    test, _ = result.predictions[0]
     pred = result.estimators[0].predict(X[test])
     assert result.folds[0]["subset_accuracy"] == pytest.approx(subset_accuracy(Y[test], pred))
     payload = result.to_dict()

@@ -38,7 +38,7 @@ def test_label_space_errors():
         LabelSpace(["a", "b", "a"])
     with pytest.raises(DataFormatError, match="empty name"):
         LabelSpace(["a", ""])
-    with pytest.raises(DataFormatError, match="unknown label 'dgo'.*Did you mean 'dog'"):
+    with pytest.raises(DataFormatError, match=r"unknown label 'dgo'.*Did you mean 'dog'"):
         LabelSpace(["cat", "dog"]).encode([["dgo"]])
     with pytest.raises(DataFormatError, match="3 columns but the label space has 2"):
         LabelSpace(["a", "b"]).encode(np.zeros((2, 3), dtype=int))

@@ -186,7 +186,7 @@ def test_bad_input_is_a_clear_error(data):
         MLPClassifier(**FAST).fit(X, Y[:-1])
     Xbad = X.copy()
     Xbad[5, 2] = np.nan
-    with pytest.raises(DataFormatError, match="NaN or infinity.*row 5, column 2"):
+    with pytest.raises(DataFormatError, match=r"NaN or infinity.*row 5, column 2"):
         MLPClassifier(**FAST).fit(Xbad, Y)
     with pytest.raises(DataFormatError, match="only 0/1"):
         MLPClassifier(**FAST).fit(X, Y * 2)

@@ -114,7 +114,8 @@ def _print_tables(result, summary: dict, n_splits: int, n_repeats: int, *, refer
     if reference:
         mean, std = result.summary()["subset_accuracy"]
         out.print(
-            f"subset accuracy {mean:.3f} ± {std:.3f} vs the tutorial's {TUTORIAL_SUBSET_ACCURACY:.3f} "
+            f"subset accuracy {mean:.3f} ± {std:.3f} vs the tutorial's "
+            f"{TUTORIAL_SUBSET_ACCURACY:.3f} "
             f"({mean - TUTORIAL_SUBSET_ACCURACY:+.3f})"
         )
 

@@ -23,7 +23,7 @@ def predict_command(
     model_dir: Path = typer.Argument(..., help="Model directory written by `tagwise train`."),
     inputs: str = typer.Argument(
         ...,
-        help="A data file, '-' for rows on stdin, or one row of feature values, e.g. '[3, 3, 6, 7]'.",
+        help="A data file, '-' for rows on stdin, or one row of feature values, e.g. '[3, 3, 6]'.",
     ),
     threshold: float = typer.Option(
         None, "--threshold", "-t", help="Override the model's thresholds."
@@ -68,19 +68,19 @@ def predict_command(
 
 
 def _n_features(manifest: dict[str, Any]) -> int:
-    return int(
-        manifest.get("n_features_in") or len(manifest.get("metadata", {}).get("feature_names", []))
-    )
+    return int(manifest.get("n_features_in") or 0)
+
+
+def _schema(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's feature schema: ``input`` ("features" or "text") and ``feature_names``."""
+    return manifest.get("feature_schema") or {}
 
 
 def _read_inputs(inputs: str, manifest: dict[str, Any]) -> tuple[Any, list[str] | None]:
     """The feature matrix (or texts) and row ids described by the ``inputs`` argument."""
     from tagwise.data import read_features
 
-    text_model = (
-        manifest.get("metadata", {}).get("input") == "text"
-        or manifest.get("feature_schema", {}).get("input") == "text"
-    )
+    text_model = _schema(manifest).get("input") == "text"
     if inputs == "-":
         lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
         if not lines:
@@ -99,8 +99,7 @@ def _read_inputs(inputs: str, manifest: dict[str, Any]) -> tuple[Any, list[str] 
 
         return read_texts(path)
     if path.is_file():
-        names = manifest.get("metadata", {}).get("feature_names") or None
-        return read_features(path, names)
+        return read_features(path, _schema(manifest).get("feature_names"))
     if text_model:
         return [inputs], None
     return _parse_row(inputs, _n_features(manifest), "row")[None, :], None
@@ -120,12 +119,14 @@ def _parse_row(text: str, n_features: int, where: str) -> np.ndarray:
     except ValueError:
         bad = next(p for p in parts if not _is_float(p))
         raise DataFormatError(
-            f"{where}: {bad!r} is not a number; a row is {n_features} numbers like '[3, 3, 6, ...]'. "
+            f"{where}: {bad!r} is not a number; a row is {n_features} numbers like "
+            "'[3, 3, 6, ...]'. "
             "(To predict from a file, check that the path exists.)"
         ) from None
     if len(values) != n_features:
         raise DataFormatError(
-            f"{where}: the row has {len(values)} values but the model expects {n_features} features."
+            f"{where}: the row has {len(values)} values but the model expects "
+            f"{n_features} features."
         )
     if not np.isfinite(values).all():
         raise DataFormatError(f"{where}: the row contains NaN or infinity.")
@@ -151,7 +152,6 @@ def _predict_to_file(
             model,
             src,
             dst,
-            feature_names=manifest.get("metadata", {}).get("feature_names"),
-            on_progress=update,
+            progress=update,
             **options,
         )

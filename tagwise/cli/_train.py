@@ -90,6 +90,8 @@ def train_command(
             estimator.fit(X, dataset.Y)
     fit_seconds = time.perf_counter() - t0
     estimator.classes_ = np.asarray(dataset.label_names, dtype=object)
+    if dataset.X is not None:  # saved in the manifest; predict matches file columns by name
+        estimator.feature_names_in_ = np.asarray(dataset.feature_names, dtype=object)
     explanation = getattr(estimator, "explanation_", None)
     if explanation:
         err_console.print(f"model: {explanation}")
@@ -101,11 +103,11 @@ def train_command(
     }
     save_model(estimator, output, config=cfg, metadata=metadata)
     summary = {"model_dir": str(output), "model": type(estimator).__name__, **metadata}
-    summary.pop("feature_names")
     if json_out:
         c.emit_json(summary)
     else:
         err_console.print(
             f"trained {type(estimator).__name__} on {dataset.n_samples} samples × "
-            f"{dataset.n_features} features, {dataset.n_labels} labels in {fit_seconds:.2f} s → {output}"
+            f"{dataset.n_features} features, {dataset.n_labels} labels in {fit_seconds:.2f} s "
+            f"→ {output}"
         )

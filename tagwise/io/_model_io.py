@@ -420,6 +420,9 @@ def _load_artifact(root: Path, expected_sha: str | None, depth: int, budget: lis
         model.classes_ = np.asarray(manifest["label_names"], dtype=object)
     if manifest.get("n_features_in") is not None:
         model.n_features_in_ = int(manifest["n_features_in"])
+    names = (manifest.get("feature_schema") or {}).get("feature_names")
+    if names is not None:
+        model.feature_names_in_ = np.asarray(names, dtype=object)
     model._restore_artifact(_from_json(_resolve(manifest["state"], loaded, where)), arrays)
     if "history.json" in blobs:
         model.history_ = load_json_bytes(blobs["history.json"], root / "history.json")

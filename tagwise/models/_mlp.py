@@ -27,7 +27,7 @@ __all__ = ["MLPClassifier"]
 
 
 class MLPClassifier(MultiLabelClassifier):
-    """Multi-label neural network (PyTorch): hidden layers → one sigmoid per label, trained with BCE.
+    """Multi-label neural network (PyTorch): hidden layers → one sigmoid per label, BCE loss.
 
     Parameters
     ----------
@@ -277,7 +277,7 @@ class MLPClassifier(MultiLabelClassifier):
     def _check_params(self) -> None:
         from tagwise.nn import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS
 
-        choices = {
+        choices: dict[str, Any] = {
             "activation": ACTIVATIONS,
             "hidden_init": INITS,
             "output_init": INITS,
@@ -364,7 +364,7 @@ class MLPClassifier(MultiLabelClassifier):
         module.eval()
         self.module_ = module
         self.thresholds_ = arrays["thresholds"]
-        self.history_ = []
+        self.history_: list[dict[str, Any]] = []
 
 
 # ---------------------------------------------------------------------- helpers

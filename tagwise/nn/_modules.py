@@ -8,6 +8,7 @@ G layers at once. Model ``g`` only ever sees its own rows, so the G models are i
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -71,12 +72,12 @@ class StackedMLP(nn.Module):
         widths = [n_features, *hidden, n_outputs]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for i, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
             init = output_init if i == len(widths) - 2 else hidden_init
             bound = INITS[init](fan_in, fan_out)
             w = torch.empty(n_models, fan_in, fan_out)
             for g, gen in enumerate(generators):
-                # Draw in (fan_out, fan_in) order like nn.Linear, so a lone model matches torch's layout.
+                # Draw in (fan_out, fan_in) order like nn.Linear: a lone model matches torch's.
                 w[g] = (torch.rand(fan_out, fan_in, generator=gen) * 2 - 1).mul_(bound).T
             self.weights.append(nn.Parameter(w))
             self.biases.append(nn.Parameter(torch.zeros(n_models, 1, fan_out)))
@@ -84,6 +85,8 @@ class StackedMLP(nn.Module):
         self.activation = ACTIVATIONS[activation]
         self.dropout = float(dropout)
         # Per-model input standardisation, fitted on each model's own training rows.
+        self.input_shift: torch.Tensor
+        self.input_scale: torch.Tensor
         self.register_buffer("input_shift", torch.zeros(n_models, 1, n_features))
         self.register_buffer("input_scale", torch.ones(n_models, 1, n_features))
 

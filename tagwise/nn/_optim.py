@@ -50,19 +50,19 @@ class StackedOptimizer:
     def _step_all(self) -> None:
         self.t += 1
         self.steps += 1
-        params = [p for p in self.params if p.grad is not None]
-        grads = [p.grad for p in params]
+        params: list[torch.Tensor] = [p for p in self.params if p.grad is not None]
+        grads: list[torch.Tensor] = [p.grad for p in params if p.grad is not None]
         m = [self.m[i] for i, p in enumerate(self.params) if p.grad is not None]
         if self.name == "sgd":
             if self.weight_decay:
-                grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+                grads = list(torch._foreach_add(grads, params, alpha=self.weight_decay))
             torch._foreach_mul_(m, self.momentum)
             torch._foreach_add_(m, grads)
             torch._foreach_add_(params, m, alpha=-self.lr)
             return
         v = [self.v[i] for i, p in enumerate(self.params) if p.grad is not None]
         if self.name == "adam" and self.weight_decay:
-            grads = torch._foreach_add(grads, params, alpha=self.weight_decay)
+            grads = list(torch._foreach_add(grads, params, alpha=self.weight_decay))
         if self.name == "adamw" and self.weight_decay:
             torch._foreach_mul_(params, 1 - self.lr * self.weight_decay)
         torch._foreach_lerp_(m, grads, 1 - self.beta1)

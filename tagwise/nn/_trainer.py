@@ -79,7 +79,7 @@ def _split_validation(
     train, valid = [], []
     for s, gen in zip(index_sets, generators):
         order = torch.randperm(len(s), generator=gen).numpy()
-        n_valid = max(1, int(round(fraction * len(s))))
+        n_valid = max(1, round(fraction * len(s)))
         valid.append(np.asarray(s)[order[:n_valid]])
         train.append(np.asarray(s)[order[n_valid:]])
     return train, valid
@@ -137,7 +137,8 @@ def train_stacked(
                 module(gather_rows(X, idx, device)), Y[idx], row_mask if ragged else None
             )
             optimizer.zero_grad()
-            losses.sum().backward()  # models are independent: d(sum)/d(theta_g) = d(loss_g)/d(theta_g)
+            # Models are independent: d(sum)/d(theta_g) = d(loss_g)/d(theta_g).
+            losses.sum().backward()
             optimizer.step(None if bool(active.all()) else active)
             epoch_loss += losses.detach() * row_mask.sum(dim=1)
         epoch_loss /= lengths
@@ -159,7 +160,7 @@ def train_stacked(
 
 
 def _scheduled_lr(config: TrainConfig, epoch: int) -> float:
-    """Learning rate of ``epoch``: constant, or cosine annealing to zero (Loshchilov & Hutter 2017)."""
+    """Learning rate of ``epoch``: constant, or cosine-annealed to 0 (Loshchilov & Hutter 2017)."""
     if config.lr_schedule == "cosine":
         return config.learning_rate * 0.5 * (1 + math.cos(math.pi * epoch / config.epochs))
     return config.learning_rate
