@@ -246,3 +246,29 @@ def test_arff_matches_liac(tmp_path, seed):
 def test_jsonl_fuzz_seed_round_trip():
     rows = [json.loads(line) for line in SEEDS[".jsonl"].decode().splitlines()]
     assert len(rows) == 3
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/datasets not present")
+@pytest.mark.parametrize(
+    ("file", "sparse"),
+    [("emotions/emotions-test.arff", False), ("corel5k/Corel5k-test-sparse.arff", True)],
+)
+def test_real_files_match_liac(file, sparse):
+    path = SHARED / file
+    ds = read(path, dtype=np.float64)
+    with open(path) as f:
+        ref = arff.load(f, encode_nominal=True, return_type=arff.COO if sparse else arff.DENSE)
+    names = [a[0] for a in ref["attributes"]]
+    if sparse:
+        v, (r, c) = ref["data"][0], ref["data"][1:]
+        M = sp.coo_matrix((np.asarray(v, float), (r, c)), shape=(ds.n_samples, len(names)))
+        M = M.toarray()
+    else:
+        M = np.asarray(ref["data"], dtype=float)
+    X = ds.X.toarray() if sp.issparse(ds.X) else ds.X
+    Y = ds.Y.toarray() if sp.issparse(ds.Y) else ds.Y
+    np.testing.assert_array_equal(X, M[:, [names.index(n) for n in ds.feature_names]])
+    np.testing.assert_array_equal(Y, M[:, [names.index(n) for n in ds.label_names]])

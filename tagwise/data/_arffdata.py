@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tagwise.data._arffheader import Attribute, read_token, split_values
-from tagwise.data._fastpath import arff_sparse_pairs
+from tagwise.data._fastpath import arff_dense_values, arff_sparse_pairs
 from tagwise.data._numparse import parse_float, parse_uint, separator_mask, token_bounds, token_text
 from tagwise.exceptions import DataFormatError, located
 
@@ -76,10 +76,9 @@ def parse_chunk(buf: bytes, line0: int, path: object, codes: _Codes, sparse: boo
     """Parse one chunk of whole data lines (``line0`` is the number of its first line)."""
     if b"'" in buf or b'"' in buf:
         return _parse_slow(buf, line0, path, codes, sparse)
-    if sparse:
-        fast = _sparse_pandas(buf, line0, codes)
-        if fast is not None:
-            return fast
+    fast = _sparse_pandas(buf, line0, codes) if sparse else _dense_pandas(buf, line0, codes)
+    if fast is not None:
+        return fast
     a = np.frombuffer(buf, dtype=np.uint8)
     nl = np.flatnonzero(a == 10)  # every chunk ends with a newline: line l ends at nl[l]
     line_start = np.r_[0, nl[:-1] + 1]
@@ -137,6 +136,30 @@ def _sparse_pandas(buf: bytes, line0: int, codes: _Codes) -> Entries | None:
         value[nominal] = code
     lines = line0 + np.repeat(np.arange(n_rows), per_row)
     return Entries(n_rows, row, attr, value, lines, [])
+
+
+def _dense_pandas(buf: bytes, line0: int, codes: _Codes) -> Entries | None:
+    """Plain dense rows through pandas' C parser; None → general parser."""
+    n_attr = len(codes.attributes)
+    if (codes.kind == 2).any():
+        return None
+    values = arff_dense_values(buf, n_attr)
+    if values is None:
+        return None
+    n_rows = values.shape[0]
+    nominal = np.flatnonzero(codes.kind == 1)
+    if nominal.size:  # nominal values written as small integers: the number names the code
+        block = values[:, nominal]
+        as_int = block.astype(np.int64)
+        if (as_int != block).any() or (as_int < 0).any() or (as_int >= 16).any():
+            return None
+        mapped = codes.intcode[nominal[None, :], as_int]
+        if (mapped < 0).any():
+            return None
+        values[:, nominal] = mapped
+    row = np.repeat(np.arange(n_rows), n_attr)
+    attr = np.tile(np.arange(n_attr), n_rows)
+    return Entries(n_rows, row, attr, values.ravel(), line0 + row, [])
 
 
 def _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["arff_sparse_pairs", "libsvm_pairs"]
+__all__ = ["arff_dense_values", "arff_sparse_pairs", "libsvm_pairs"]
 
 _ARFF_TABLE = bytes.maketrans(b",", b"\n")
 _SVM_TABLE = bytes.maketrans(b" \t\r:", b"\n\n\n ")
@@ -121,3 +121,37 @@ def arff_sparse_pairs(buf: bytes) -> dict[str, Any] | None:
     if pairs is None:
         return None
     return {"per_row": per_row, "attr": pairs[0], "val": pairs[1]}
+
+
+def arff_dense_values(buf: bytes, n_attr: int) -> np.ndarray | None:
+    """The (n_rows, n_attr) float64 values of a plain dense ARFF chunk, or None.
+
+    Plain: no quotes, ``?``, ``%`` comments, braces or blank lines (so row i is line i), and
+    every value a number (nominal values too: ``{0,1}`` labels are read as 0 and 1 and mapped
+    to their codes by the caller).
+    """
+    if any(ch in buf for ch in (b"'", b'"', b"?", b"%", b"{", b"\x00")):
+        return None
+    if buf.startswith((b"\n", b"\r")) or b"\n\n" in buf or b"\n\r\n" in buf:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            df = pd.read_csv(
+                io.BytesIO(buf),
+                sep=",",
+                header=None,
+                names=list(range(n_attr)),
+                dtype=np.float64,
+                engine="c",
+                na_filter=False,
+                skip_blank_lines=False,
+                skipinitialspace=True,
+                index_col=False,
+            )
+    except Exception:
+        return None
+    values = df.to_numpy(dtype=np.float64)
+    if values.shape != (buf.count(b"\n"), n_attr) or np.isnan(values).any():
+        return None
+    return values
