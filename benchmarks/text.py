@@ -5,8 +5,8 @@ Official splits, each test split scored once. Every choice is made on training-s
 * **Reuters-21578 / R90** — TF-IDF (word uni+bigrams, sublinear tf) → an L2-loss linear SVM
   per label (liblinear through scikit-learn; see ``LinearSVM`` below) → per-label F1
   thresholds tuned on 3-fold out-of-fold scores of the training set; every document keeps at
-  least its best label (every R90 document has one). ``C`` is picked from a small grid by the out-of-fold micro-F1 on
-  the training set (``--grid``; the chosen value is printed).
+  least its best label (every R90 document has one). ``C`` is picked from a small grid by the
+  out-of-fold micro-F1 on the training set (``--grid``; the chosen value is printed).
 * **GoEmotions** — TF-IDF (word uni+bigrams) next to all-MiniLM-L6-v2 sentence embeddings
   (``CombinedFeaturizer``) → LinearOneVsRest (logistic) → per-label thresholds tuned on the
   official dev split (``TextClassifier.fit(..., X_val=dev, Y_val=...)``).
