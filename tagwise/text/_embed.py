@@ -214,7 +214,8 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
             return self._encode(model, texts)
         cache = shared_cache(fingerprint, self.cache_dir)
         keys = text_keys(texts)
-        found, vectors = cache.lookup(keys)
+        found, cached = cache.lookup(keys)
+        fresh: dict[bytes, np.ndarray] = {}
         if not found.all():
             todo: dict[bytes, str] = {}  # unique missing texts, first occurrence order
             for i in np.flatnonzero(~found):
@@ -222,7 +223,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
             new = self._encode(model, list(todo.values()))
             cache.store(list(todo), new)
             fresh = dict(zip(todo, new, strict=True))
-            vectors = [fresh[k] if v is None else v for k, v in zip(keys, vectors, strict=True)]
+        vectors = [fresh[k] if v is None else v for k, v in zip(keys, cached, strict=True)]
         return np.vstack(vectors).astype(np.float32, copy=False)
 
     def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
