@@ -1,0 +1,244 @@
+"""The model zoo on the MULAN train/test splits: quality by CV on train, speed vs peers.
+
+Usage::
+
+    python benchmarks/zoo.py quality [--datasets yeast,scene,emotions] [--folds 3]
+    python benchmarks/zoo.py speed   [--what mlknn,linear,rakel] [--datasets ...]
+
+``quality``: for each dataset every tagwise candidate is cross-validated on the *training* split
+(K folds); the out-of-fold probabilities choose one global threshold per candidate (best micro-F1)
+and the candidate with the best out-of-fold micro-F1 is "selected". Every candidate is then refit
+on the whole training split and scored once on the test split at its CV threshold. Nothing is
+tuned on the test split. ``speed``: fit+predict time and peak memory of tagwise vs peers, each
+measured in a fresh subprocess (peers run in ``benchmarks/.env-zoo``, created with
+``python3 -m venv benchmarks/.env-zoo && benchmarks/.env-zoo/bin/pip install scikit-learn
+scikit-multilearn-ng``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER_PY = ROOT / "benchmarks" / ".env-zoo" / "bin" / "python"
+DATA = ROOT.parent / "shared" / "datasets"
+SMALL = ("yeast", "scene", "emotions")
+ALL = ("yeast", "scene", "emotions", "bibtex", "delicious", "corel5k")
+
+
+def load(name: str):
+    """(X_train, Y_train, X_test, Y_test): tagwise's reader, or the stand-in in a peer venv."""
+    try:
+        from tagwise.data import load_dataset
+
+        tr, te = load_dataset(name, "train", home=DATA), load_dataset(name, "test", home=DATA)
+        dense = lambda Y: Y.toarray() if hasattr(Y, "toarray") else np.asarray(Y)  # noqa: E731
+        return tr.X, dense(tr.Y), te.X, dense(te.Y)
+    except ImportError:  # the peers' venv has no tagwise
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import _quick_arff
+
+        return _quick_arff.load(DATA, name)
+
+
+def precision_at(Y: np.ndarray, P: np.ndarray, k: int) -> float:
+    top = np.argsort(-P, axis=1, kind="stable")[:, :k]
+    return float(np.take_along_axis(Y, top, axis=1).sum(axis=1).mean() / k)
+
+
+def scores(Y: np.ndarray, P: np.ndarray, thr: float) -> dict[str, float]:
+    from tagwise.metrics import example_f1, hamming_loss, macro_f1, micro_f1, subset_accuracy
+
+    pred = (P >= thr).astype(np.int64)
+    return {
+        "hamming": hamming_loss(Y, pred),
+        "subset": subset_accuracy(Y, pred),
+        "micro_f1": micro_f1(Y, pred),
+        "macro_f1": macro_f1(Y, pred),
+        "example_f1": example_f1(Y, pred),
+        "p@1": precision_at(Y, P, 1),
+        "p@5": precision_at(Y, P, 5),
+    }
+
+
+def candidates(name: str, n_labels: int) -> dict[str, object]:
+    """Generic candidates (the same list for every dataset; only cost decides what runs)."""
+    from tagwise.models import make_model
+
+    out = {
+        "linear C=0.1": make_model("linear", C=0.1),
+        "linear C=1": make_model("linear", C=1.0),
+        "linear C=0.1 weighted": make_model("linear", C=0.1, class_weight="balanced"),
+        "mlknn k=10": make_model("mlknn", k=10),
+    }
+    if n_labels <= 100:  # chains, powersets and the MLP are for few labels (see AutoClassifier)
+        out["chain C=0.1"] = make_model("chain", C=0.1)
+        out["ecc 10 C=0.1"] = make_model("ecc", C=0.1, n_chains=10, random_state=0)
+        out["rakel-d k=3"] = make_model("rakel", k=3, C=0.1, random_state=0)
+        out["lp"] = make_model("lp", C=0.1)
+        out["mlp"] = make_model("mlp", random_state=0)
+        out["mlp asymmetric"] = make_model("mlp", loss="asymmetric", random_state=0)
+    return out
+
+
+def best_threshold(Y: np.ndarray, P: np.ndarray) -> tuple[float, float]:
+    from tagwise.metrics import micro_f1
+
+    grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
+    return max((micro_f1(Y, (P >= t).astype(int)), float(t)) for t in grid)
+
+
+def quality(datasets: list[str], folds: int) -> None:
+    from sklearn.base import clone
+    from sklearn.model_selection import KFold
+
+    for name in datasets:
+        Xtr, Ytr, Xte, Yte = load(name)
+        rows = []
+        for label, model in candidates(name, Ytr.shape[1]).items():
+            oof = np.zeros(Ytr.shape)
+            for tr, va in KFold(folds, shuffle=True, random_state=0).split(Xtr):
+                oof[va] = clone(model).fit(Xtr[tr], Ytr[tr]).predict_proba(Xtr[va])
+            cv_f1, thr = best_threshold(Ytr, oof)
+            t0 = time.perf_counter()
+            P = clone(model).fit(Xtr, Ytr).predict_proba(Xte)
+            seconds = time.perf_counter() - t0
+            rows.append((label, cv_f1, thr, seconds, scores(Yte, P, thr)))
+        chosen = max(rows, key=lambda r: r[1])[0]
+        print(f"\n### {name} (selected by {folds}-fold CV micro-F1 on train: **{chosen}**)\n")
+        print(
+            "| model | CV miF1 | thr | fit+pred s | Hamming | subset | miF1 | maF1 | exF1 |", end=""
+        )
+        print(" P@1 | P@5 |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for label, cv_f1, thr, sec, s in rows:
+            mark = " *" if label == chosen else ""
+            print(
+                f"| {label}{mark} | {cv_f1:.3f} | {thr:.2f} | {sec:.1f} | {s['hamming']:.4f} | "
+                f"{s['subset']:.3f} | {s['micro_f1']:.3f} | {s['macro_f1']:.3f} | "
+                f"{s['example_f1']:.3f} | {s['p@1']:.3f} | {s['p@5']:.3f} |"
+            )
+        sys.stdout.flush()
+
+
+# -- speed: each measurement in a fresh process ---------------------------------------------------
+def worker(what: str, who: str, name: str, out: str) -> None:
+    """Fit+predict one model; write seconds, peak-RSS increase and predictions."""
+    if who == "ours":
+        import torch  # noqa: F401  (import cost is not part of fit+predict)
+    Xtr, Ytr, Xte, _ = load(name)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    if what == "mlknn" and who == "ours":
+        from tagwise.models import MLkNN
+
+        P = MLkNN(k=10, include_self=True).fit(Xtr, Ytr).predict_proba(Xte)
+    elif what == "mlknn":
+        from skmultilearn.adapt import MLkNN as PeerMLkNN
+
+        P = PeerMLkNN(k=10).fit(Xtr, Ytr).predict_proba(Xte).toarray()
+    elif what == "linear" and who == "ours":
+        from tagwise.models import LinearOneVsRest
+
+        P = LinearOneVsRest(C=1.0).fit(Xtr, Ytr).predict_proba(Xte)
+    elif what == "linear":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        m = OneVsRestClassifier(LogisticRegression(solver="liblinear")).fit(Xtr, Ytr)
+        P = np.asarray(m.predict_proba(Xte))
+    elif what == "rakel" and who == "ours":
+        from tagwise.models import RakelClassifier
+
+        P = RakelClassifier(k=3, C=1.0, random_state=0).fit(Xtr, Ytr).predict(Xte).astype(float)
+    elif what == "rakel":  # the peer: scikit-multilearn's label powerset
+        from sklearn.linear_model import LogisticRegression
+        from skmultilearn.problem_transform import LabelPowerset as PeerLP
+
+        P = PeerLP(LogisticRegression(max_iter=1000)).fit(Xtr, Ytr).predict(Xte).toarray()
+    else:
+        raise SystemExit(f"unknown {what}/{who}")
+    seconds = time.perf_counter() - t0
+    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024  # MiB
+    np.save(out, np.asarray(P, dtype=np.float64))
+    print(json.dumps({"seconds": seconds, "peak_mib": peak}))
+
+
+def run_worker(what: str, who: str, name: str, tmp: Path) -> tuple[dict, np.ndarray]:
+    python = sys.executable if who == "ours" else str(PEER_PY)
+    out = tmp / f"{what}_{who}_{name}.npy"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    res = subprocess.run(
+        [python, __file__, "_worker", what, who, name, str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1]), np.load(out)
+
+
+def speed(what: list[str], datasets: list[str]) -> None:
+    from tagwise.metrics import micro_f1, subset_accuracy
+
+    tmp = Path(tempfile.gettempdir()) / "tagwise-zoo"
+    tmp.mkdir(exist_ok=True)
+    print(
+        "| comparison | dataset | tagwise s | peer s | speed-up | tagwise MiB | peer MiB |", end=""
+    )
+    print(" agreement / quality |")
+    print("|---|---|---|---|---|---|---|---|")
+    for w in what:
+        for name in datasets:
+            ours, P = run_worker(w, "ours", name, tmp)
+            peer, Q = run_worker(w, "peer", name, tmp)
+            _, _, _, Yte = load(name)
+            if w == "mlknn":
+                note = f"same 0/1 predictions in {np.mean((P >= 0.5) == (Q >= 0.5)):.4%} of cells"
+            elif w == "linear":
+                note = (
+                    f"micro-F1 tagwise {micro_f1(Yte, (P >= 0.5).astype(int)):.4f} vs "
+                    f"peer {micro_f1(Yte, (Q >= 0.5).astype(int)):.4f}"
+                )
+            else:
+                note = (
+                    f"subset acc. RAkEL {subset_accuracy(Yte, P.astype(int)):.4f} vs "
+                    f"peer LP {subset_accuracy(Yte, Q.astype(int)):.4f}"
+                )
+            print(
+                f"| {w} | {name} | {ours['seconds']:.2f} | {peer['seconds']:.2f} | "
+                f"{peer['seconds'] / ours['seconds']:.1f}x | {ours['peak_mib']:.0f} | "
+                f"{peer['peak_mib']:.0f} | {note} |"
+            )
+            sys.stdout.flush()
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_worker":
+        worker(*sys.argv[2:6])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["quality", "speed"])
+    parser.add_argument("--datasets", default=",".join(SMALL))
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--what", default="mlknn,linear,rakel")
+    args = parser.parse_args()
+    datasets = [d for d in args.datasets.split(",") if d]
+    if args.mode == "quality":
+        quality(datasets, args.folds)
+    else:
+        speed([w for w in args.what.split(",") if w], datasets)
+
+
+if __name__ == "__main__":
+    main()
