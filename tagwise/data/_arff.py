@@ -259,13 +259,18 @@ def _binary(values: list[str]) -> int | None:
 
 def _feature_specs(header: ArffHeader, skip: set[int]) -> tuple[list[tuple[int, int]], list[str]]:
     specs, names = [], []
+    binary: dict[tuple[str, ...], int | None] = {}  # per distinct value list ({0,1} × 1000s)
     for i, a in enumerate(header.attributes):
         if i in skip or a.kind == "string":
             continue
         if a.kind == "numeric":
             specs.append((i, -1))
             names.append(a.name)
-        elif (positive := _binary(a.values)) is not None:  # {0,1}: one 0/1 column, not two
+            continue
+        key = tuple(a.values)
+        if key not in binary:
+            binary[key] = _binary(a.values)
+        if (positive := binary[key]) is not None:  # {0,1}: one 0/1 column, not two
             specs.append((i, positive))
             names.append(a.name)
         else:

@@ -51,20 +51,32 @@ class _Codes:
         self.single = np.zeros(len(attributes), dtype=bool)
         self.single_row = np.zeros(len(attributes), dtype=np.int64)
         rows: list[np.ndarray] = []
+        # MULAN files declare thousands of attributes alike ({0,1}): each lookup is built once
+        # per distinct value list and shared
+        shared: dict[tuple[str, ...], tuple[dict[str, int], dict[bytes, int], np.ndarray, int]]
+        shared = {}
         for i in nominal:
             values = attributes[i].values
-            self.maps[i] = {v: k for k, v in enumerate(values)}
-            self.bytemaps[i] = {v.encode(): k for k, v in enumerate(values)}
-            for k, v in enumerate(values):
-                if v.isdigit() and str(int(v)) == v and int(v) < 16:
-                    self.intcode[i, int(v)] = k
-            if all(len(v.encode()) == 1 for v in values):
-                row = np.full(256, -1, dtype=np.int64)
+            key = tuple(values)
+            if key not in shared:
+                intcode = np.full(16, -1, dtype=np.int64)
                 for k, v in enumerate(values):
-                    row[v.encode()[0]] = k
+                    if v.isdigit() and str(int(v)) == v and int(v) < 16:
+                        intcode[int(v)] = k
+                row_k = -1
+                if all(len(v.encode()) == 1 for v in values):
+                    row = np.full(256, -1, dtype=np.int64)
+                    for k, v in enumerate(values):
+                        row[v.encode()[0]] = k
+                    row_k = len(rows)
+                    rows.append(row)
+                maps = {v: k for k, v in enumerate(values)}
+                shared[key] = (maps, {v.encode(): k for k, v in enumerate(values)}, intcode, row_k)
+            self.maps[i], self.bytemaps[i], intcode, row_k = shared[key]
+            self.intcode[i] = intcode
+            if row_k >= 0:
                 self.single[i] = True
-                self.single_row[i] = len(rows)
-                rows.append(row)
+                self.single_row[i] = row_k
         self.table = np.vstack(rows) if rows else np.full((1, 256), -1, dtype=np.int64)
 
 
