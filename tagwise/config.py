@@ -3,7 +3,7 @@
 A config has four sections::
 
     [data]   path, labels, label_prefix, label_column, label_sep, text_column, format
-    [model]  name (a tagwise.models.MODEL_NAMES key) and that model's parameters
+    [model]  name (a tagwise.models.MODEL_NAMES key; default auto) and that model's parameters
     [cv]     n_splits, n_repeats, random_state, n_jobs
     [train]  threshold strategy options and anything a command adds
 
@@ -27,7 +27,7 @@ SECTIONS = ("data", "model", "cv", "train")
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {},
-    "model": {"name": "mlp"},
+    "model": {"name": "auto"},
     "cv": {"n_splits": 10, "n_repeats": 3, "random_state": 1, "n_jobs": None},
     "train": {},
 }

@@ -138,7 +138,8 @@ def test_errors_are_one_line_and_leave_no_model(capsys, tmp_path, csv_file, argv
     argv = [a.format(model=model_dir, tmp=tmp_path, csv=csv_file) for a in argv]
     code, out, err = run(capsys, *argv)
     assert code == 1
-    assert err.startswith("tagwise: error: ") and message in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("tagwise: error: ") and message in last
     assert "Traceback" not in err and out == ""
     for name in ("m2", "m3", "m4", "m5"):
         assert not (tmp_path / name).exists()
@@ -234,3 +235,14 @@ def test_predict_file_to_output(capsys, tmp_path, csv_file):
     assert code == 0, err
     lines = out_path.read_text().splitlines()
     assert len(lines) == 120 and "labels" in json.loads(lines[0])
+
+
+def test_train_without_model_picks_one_and_says_why(capsys, tmp_path, csv_file):
+    model_dir = tmp_path / "auto"
+    code, _, err = run(
+        capsys, "train", str(csv_file), "-o", str(model_dir), "--labels", "sports,politics,tech"
+    )
+    assert code == 0, err
+    assert "model: " in err and " — " in err
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["model"]["name"] != "auto"  # the resolved config records the concrete choice

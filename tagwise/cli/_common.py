@@ -31,7 +31,7 @@ LABEL_SEP = typer.Option(
 )
 TEXT_COLUMN = typer.Option(None, "--text", help="Column with raw text (text models).")
 MODEL = typer.Option(
-    None, "--model", "-m", help="Model name (see `tagwise train --help`); default from config."
+    None, "--model", "-m", help="Model name (see `tagwise train --help`); default: auto."
 )
 CONFIG = typer.Option(None, "--config", "-c", help="Run config (TOML, YAML or JSON).", exists=False)
 SET = typer.Option(
@@ -73,12 +73,27 @@ def load_data(config: dict[str, dict[str, Any]]) -> Dataset:
     return read(path, **options)
 
 
-def build_model(config: dict[str, dict[str, Any]]) -> Any:
-    """An unfitted estimator from the config's [model] section."""
+def build_model(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
+    """An unfitted estimator from the config's [model] section.
+
+    ``name = "auto"`` (the default) picks a model from the data's shape
+    (:func:`tagwise.models.choose_model`), says which and why on stderr, and records the choice
+    in the resolved config so the run can be repeated exactly.
+    """
     from tagwise.models import make_model
 
     params = dict(config["model"])
-    name = params.pop("name", "mlp")
+    name = params.pop("name", "auto")
+    if name == "auto":
+        from tagwise.models._auto import choose_model
+
+        if dataset.X is None:
+            name, reason = "linear", "raw text: TF-IDF features with a linear one-vs-rest model"
+        else:
+            name, chosen, reason = choose_model(dataset.X, dataset.Y)
+            params = {**chosen, **params}
+        err_console.print(f"model: {name} — {reason}", soft_wrap=True, highlight=False)
+        config["model"]["name"] = name
     return make_model(name, **params)
 
 

@@ -41,7 +41,8 @@ def train_command(
 ) -> None:
     """Train a model and save it (manifest JSON + safetensors; the resolved config travels with it).
 
-    Models: mlp (neural network), linear, br, chain, ecc, lp, rakel, mlknn, auto.
+    Models: auto (default: chosen from the data's shape, and says why), mlp (neural network),
+    linear, br, chain, ecc, lp, rakel, mlknn.
     Parameters via --set model.KEY=VALUE, e.g. --set model.epochs=50.
     """
     from tagwise.io import save_model
@@ -62,7 +63,7 @@ def train_command(
     if at_least_one is not None:
         cfg["train"]["at_least_one"] = at_least_one
     dataset = c.load_data(cfg)
-    estimator = c.build_model(cfg)
+    estimator = c.build_model(cfg, dataset)
     strategy = cfg["train"].get("thresholds")
     if strategy is not None or cfg["train"].get("at_least_one"):
         from tagwise.thresholds import ThresholdedClassifier
