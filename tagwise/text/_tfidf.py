@@ -40,7 +40,8 @@ def pack_terms(terms: list[str]) -> dict[str, np.ndarray]:
 def unpack_terms(blob: np.ndarray, ends: np.ndarray) -> list[str]:
     """Inverse of :func:`pack_terms`."""
     raw = np.asarray(blob, dtype=np.uint8).tobytes()
-    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    starts = np.concatenate([np.zeros(1, np.int64), ends[:-1]])[: len(ends)]
     return [raw[s:e].decode("utf-8", "surrogatepass") for s, e in zip(starts, ends, strict=True)]
 
 
