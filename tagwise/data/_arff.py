@@ -55,6 +55,23 @@ def _chunks(
         yield e
 
 
+def _chunk_bytes(path: Path, chunk_bytes: int) -> int:
+    """Chunk size: ``chunk_bytes``, or 1/32 of the file between 64 KiB and 1 MiB.
+
+    A chunk's working arrays take ~15-20 bytes per input byte (tracemalloc, bibtex), and the
+    result ~1.2 bytes per input byte (binary MULAN data): 1/32 of the file keeps the working
+    set well under the result's size, so the peak stays below 2× the CSR matrices, while
+    chunks stay big enough for the per-chunk numpy calls not to dominate.
+    """
+    if chunk_bytes > 0:
+        return chunk_bytes
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 1 << 25
+    return min(1 << 20, max(1 << 16, size // 32))
+
+
 def _label_codes(header: ArffHeader, path: Path, label_idx: list[int]) -> np.ndarray:
     """The value (nominal code, or number for numeric labels) that means "has the label"."""
     pos = np.empty(len(label_idx), dtype=np.float64)
@@ -94,6 +111,7 @@ def _read(
     """X from ``specs`` ((attribute, -1) numeric or (attribute, code) one-hot), Y and ids."""
     attrs = header.attributes
     n_attr = len(attrs)
+    chunk_bytes = _chunk_bytes(path, chunk_bytes)
     codes = _Codes(attrs)
     sparse = _is_sparse(path, header)
     width = max([len(a.values) for a in attrs] + [1])
@@ -114,8 +132,10 @@ def _read(
     if sparse:
         for buf, _ in line_chunks(path, chunk_bytes, offset=header.data_offset):
             cap += buf.count(b",") + buf.count(b"{")
-        x_col = np.empty(cap, dtype=np.int32)
-        x_val = np.empty(cap, dtype=dtype)
+    # X's arrays are sized on the first chunk's share of feature entries (labels are entries
+    # too, half of them in delicious) and grown in place (realloc) if later chunks need more
+    x_col = np.empty(0, dtype=np.int32)
+    x_val = np.empty(0, dtype=dtype)
     dense_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     nnz_parts: list[np.ndarray] = []
     y_rows: list[np.ndarray] = []
@@ -160,8 +180,13 @@ def _read(
                         )
                     )
             hit = lv == pos[lcol]
-            y_rows.append(e.row[li[hit]])
-            y_cols.append(lcol[hit])
+            if implicit_labels:
+                y_rows.append(e.row[li[hit]])
+            else:  # rows arrive in order with labels ascending: CSR parts, no COO round trip
+                y_rows.append(np.bincount(e.row[li[hit]] - n, minlength=e.n_rows))
+            y_cols.append(lcol[hit].astype(np.int32))
+        elif not implicit_labels:
+            y_rows.append(np.zeros(e.n_rows, dtype=np.int64))
         # features: column = col[attribute, nominal code] or col[attribute, -1] for numbers
         if one_hot:
             nominal = nominal_attr[attr]
@@ -209,6 +234,13 @@ def _read(
             explicit[i].append(e.row[attr == i])
         if sparse:
             k = xc.size
+            if at + k > x_col.size:
+                want = cap if n == 0 else x_col.size + (cap - x_col.size) // 2
+                if n == 0 and e.value.size:
+                    want = min(cap, int(cap * k / e.value.size * 1.05) + 4096)
+                want = min(cap, max(want, at + k))
+                x_col.resize(want, refcheck=False)
+                x_val.resize(want, refcheck=False)
             x_col[at : at + k] = xc
             x_val[at : at + k] = xv
             at += k
@@ -218,10 +250,26 @@ def _read(
         if ids_attr is not None:
             ids.update((r, t) for r, j, t in e.strings if j == ids_attr)
         n += e.n_rows
+        # free this chunk's arrays now: held until the loop rebinds them, they would double
+        # the working set while the next chunk is parsed
+        e = attr = value = missing = lc = li = c = vals = fi = xc = xv = xr = None  # type: ignore[assignment]
+        lv = lcol = hit = nominal = code = None  # type: ignore[assignment]
     if n == 0:
         raise DataFormatError(located(path, header.data_line, "no data rows after @data."))
     Y = None
-    if label_idx:
+    if label_idx and not implicit_labels:
+        y_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.concatenate(y_rows), out=y_ptr[1:])
+        del y_rows
+        y_ind = np.concatenate(y_cols) if y_cols else np.zeros(0, dtype=np.int32)
+        if y_ind.size >= 2**31 - 1:
+            y_ind = y_ind.astype(np.int64)
+        del y_cols
+        Y = sp.csr_matrix(
+            (np.ones(y_ind.size, dtype=np.int64), y_ind, y_ptr.astype(y_ind.dtype)),
+            shape=(n, len(label_idx)),
+        )
+    elif label_idx:
         ry, cy = np.concatenate(y_rows), np.concatenate(y_cols)
         for j, i in enumerate(label_idx):
             if i in implicit_labels:  # {1,0}-declared label: absent means positive
@@ -232,7 +280,9 @@ def _read(
     if sparse:
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.concatenate(nnz_parts), out=indptr[1:])
-        X = sp.csr_matrix((x_val[:at], x_col[:at], indptr), shape=(n, len(specs)))
+        x_col.resize(at, refcheck=False)  # give the unused tail back
+        x_val.resize(at, refcheck=False)
+        X = sp.csr_matrix((x_val, x_col, indptr), shape=(n, len(specs)))
         extra = []
         for i in implicit:
             rest = np.setdiff1d(np.arange(n), np.concatenate(explicit[i] or [np.zeros(0, int)]))
