@@ -136,18 +136,22 @@ def _sparse_pandas(buf: bytes, line0: int, codes: _Codes) -> Entries | None:
     kind = codes.kind[attr]
     if (kind == 2).any():
         return None
-    nominal = np.flatnonzero(kind == 1)
-    if nominal.size:  # nominal values written as integers ({0,1}): the number names the code
+    is_nominal = kind == 1
+    every = bool(is_nominal.all())  # all-nominal data (bibtex): whole arrays, no gathers
+    nominal = slice(None) if every else np.flatnonzero(is_nominal)
+    if every or nominal.size:  # type: ignore[union-attr]  # integers ({0,1}) name the code
         as_int = value[nominal].astype(np.int64)
         if (as_int != value[nominal]).any() or (as_int < 0).any() or (as_int >= 16).any():
             return None
         code = codes.intcode[attr[nominal], as_int]
         if (code < 0).any():
             return None
-        value = value.copy()  # pandas hands out read-only arrays
-        value[nominal] = code
-    lines = line0 + np.repeat(np.arange(n_rows), per_row)
-    return Entries(n_rows, row, attr, value, lines, [])
+        if every:
+            value = code.astype(np.float64)
+        else:
+            value = value.copy()  # pandas hands out read-only arrays
+            value[nominal] = code
+    return Entries(n_rows, row, attr, value, row + line0, [])
 
 
 def _dense_pandas(buf: bytes, line0: int, codes: _Codes) -> Entries | None:
