@@ -11,6 +11,7 @@ from sklearn.neighbors import NearestNeighbors
 from tagwise.exceptions import ConfigError
 from tagwise.io import load_model, save_model
 from tagwise.models import MLkNN, make_model
+from tagwise.models._knn import kneighbors
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,34 @@ def test_bad_parameters(data, params, match):
     Xtr, Ytr, _, _ = data
     with pytest.raises(ConfigError, match=match):
         MLkNN(**params).fit(Xtr, Ytr)
+
+
+@pytest.mark.parametrize("exclude_self", [False, True])
+def test_threaded_chunked_search_equals_stable_sort_with_ties(exclude_self):
+    # binary bag-of-words-like data: many exact ties at the k-th distance, searched in many
+    # small chunks by 3 threads; the result must be the stable-sort (lower index) answer
+    rng = np.random.default_rng(7)
+    X = sp.csr_matrix((rng.random((300, 40)) < 0.1).astype(float))
+    k = 6
+    got = np.vstack(
+        [
+            nbrs
+            for _, nbrs in kneighbors(
+                X, X, k, exclude_self=exclude_self, max_memory_mb=0.05, n_jobs=3
+            )
+        ]
+    )
+    D = X.toarray()
+    d = ((D[:, None, :] - D[None, :, :]) ** 2).sum(-1)
+    if exclude_self:
+        np.fill_diagonal(d, np.inf)
+    order = np.argsort(d, axis=1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(got, order)
+    one = MLkNN(k=k, n_jobs=1).fit(X, rng.random((300, 3)) < 0.4)
+    many = MLkNN(k=k, n_jobs=4, max_memory_mb=0.05).fit(X, one.Y_fit_.toarray())
+    np.testing.assert_array_equal(one.predict_proba(X), many.predict_proba(X))
+
+
+def test_n_jobs_must_be_positive():
+    with pytest.raises(ConfigError, match="n_jobs"):
+        MLkNN(n_jobs=0).fit(np.eye(4), np.eye(4, dtype=int)[:, :2])

@@ -21,7 +21,10 @@ conditional tables one ``bincount``. Chunks are sized so that the distance block
 
 from __future__ import annotations
 
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -77,14 +80,15 @@ def kneighbors(
     metric: str = "euclidean",
     exclude_self: bool = False,
     max_memory_mb: float = 128.0,
+    n_jobs: int | None = None,
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """Yield ``(rows, neighbours)`` chunks: indices of the k nearest training rows per query.
 
     Ties are broken by the lower training index. With ``exclude_self`` the queries are the
-    training rows themselves and query ``i`` never returns neighbour ``i``.
+    training rows themselves and query ``i`` never returns neighbour ``i``. ``n_jobs`` chunks
+    are searched at once in threads (every step — scipy's sparse product, ``torch.topk``,
+    numpy's reductions — releases the GIL); each gets ``max_memory_mb / n_jobs``.
     """
-    import torch  # lazily: `import tagwise` stays torch-free
-
     if metric == "cosine":
         X_query, X_train = _normalize(X_query), _normalize(X_train)
     dtype = _exact_dtype(X_train, X_query)
@@ -93,43 +97,82 @@ def kneighbors(
     budget = max_memory_mb * 2**20
     if sp.issparse(X_train) and n_train * X_train.shape[1] * np.dtype(dtype).itemsize <= budget:
         # a dense transposed copy of the training set makes every distance block one
-        # sparse-times-dense product, 2-8x faster than sparse-times-sparse
-        XtT: Any = np.ascontiguousarray(X_train.T.toarray(), dtype=dtype)
+        # sparse-times-dense product, 2-8x faster than sparse-times-sparse (built C-ordered
+        # straight from the CSC transpose: 10x faster than a copy of a Fortran-ordered array)
+        XtT: Any = sp.csr_matrix(X_train, dtype=dtype).T.toarray(order="C")
     elif sp.issparse(X_train):
         XtT = X_train.T.tocsr().astype(dtype)
     else:
         XtT = np.ascontiguousarray(X_train.T, dtype=dtype)
     X_query = X_query.astype(dtype)
-    chunk = max(1, int(budget / (8 * 3 * max(n_train, 1))))
-    for start in range(0, X_query.shape[0], chunk):
-        rows = slice(start, min(start + chunk, X_query.shape[0]))
-        Q = X_query[rows]
-        prod = Q @ XtT
-        prod = prod.toarray() if sp.issparse(prod) else np.asarray(prod)
-        if metric == "cosine":
-            dist = 1.0 - prod
-        else:  # squared euclidean; the query norm does not change the order
-            dist = train_sq[None, :] - 2.0 * prod
-        if exclude_self:
-            idx = np.arange(rows.start, rows.stop)
-            dist[idx - rows.start, idx] = np.inf
-        kk = min(k, n_train)
-        # torch.topk is ~10x faster than numpy's argpartition on wide rows; it only finds the
-        # k-th smallest distance here, so that ties at the boundary go to the lower training
-        # index (what scikit-learn's neighbour search does) instead of an arbitrary one
+    n_query = X_query.shape[0]
+    jobs = max(1, min(int(n_jobs or os.cpu_count() or 1), 8))
+    chunk = max(1, int(budget / (jobs * 8 * 3 * max(n_train, 1))))
+    # one chunk per job when that is all there is: small problems still use every thread
+    chunk = min(chunk, max(1, -(-n_query // jobs)))
+    starts = range(0, n_query, chunk)
+    kk = min(k, n_train)
+
+    def block(start: int) -> tuple[slice, np.ndarray]:
+        rows = slice(start, min(start + chunk, n_query))
+        excluded = np.arange(rows.start, rows.stop) if exclude_self else None
+        return rows, _block_neighbours(X_query[rows], XtT, train_sq, kk, metric, excluded)
+
+    if jobs == 1 or len(starts) == 1:
+        yield from map(block, starts)
+        return
+    with ThreadPoolExecutor(jobs) as pool:
+        # at most 2 × jobs blocks submitted ahead, so memory stays bounded on long query sets
+        pending: deque[Future[tuple[slice, np.ndarray]]] = deque()
+        for start in starts:
+            pending.append(pool.submit(block, start))
+            if len(pending) >= 2 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _block_neighbours(
+    Q: Any, XtT: Any, train_sq: np.ndarray, kk: int, metric: str, excluded: np.ndarray | None
+) -> np.ndarray:
+    """The ``kk`` nearest training rows of every row of ``Q``, by distance then index."""
+    import torch  # lazily: `import tagwise` stays torch-free
+
+    prod = Q @ XtT
+    dist = prod.toarray() if sp.issparse(prod) else np.asarray(prod)
+    if metric == "cosine":
+        np.subtract(1.0, dist, out=dist)
+    else:  # squared euclidean (the query norm does not change the order); in place
+        dist *= -2.0
+        dist += train_sq[None, :]
+    if excluded is not None:
+        dist[np.arange(len(excluded)), excluded] = np.inf
+    # torch.topk is ~10x faster than numpy's argpartition on wide rows; it only finds the
+    # k-th smallest distance here, so that ties at the boundary go to the lower training
+    # index (what scikit-learn's neighbour search does) instead of an arbitrary one
+    with torch.inference_mode():
         vals, top = torch.topk(torch.from_numpy(dist), kk, dim=1, largest=False)
-        part = top.numpy()
-        kth = vals[:, -1:].numpy()
-        ties = np.flatnonzero((dist <= kth).sum(axis=1) > kk)
-        if len(ties):  # only rows with a tie at the k-th distance need the slow path
-            sub, cut = dist[ties], kth[ties]
-            tied = sub == cut
-            room = kk - (sub < cut).sum(axis=1, keepdims=True)
-            keep = (sub < cut) | (tied & (np.cumsum(tied, axis=1) <= room))
-            part[ties] = np.nonzero(keep)[1].reshape(-1, kk)  # ascending training index
-        d_part = np.take_along_axis(dist, part, axis=1)
-        order = np.lexsort((part, d_part), axis=1)  # by distance, then by index
-        yield rows, np.take_along_axis(part, order, axis=1)
+    part = top.numpy()
+    kth = vals[:, -1:].numpy()
+    within = dist <= kth
+    ties = np.flatnonzero(np.count_nonzero(within, axis=1) > kk)
+    if len(ties):  # only rows with a tie at the k-th distance need the slow path
+        # work on the candidates (distance ≤ the k-th) only: row-major nonzero lists every
+        # row's candidates in ascending training index, so the first tied ones win
+        r, c = np.nonzero(within[ties])
+        cut = kth[ties, 0][r]
+        d = dist[ties[r], c]
+        strict = d < cut
+        tied = ~strict
+        room = kk - np.bincount(r, weights=strict, minlength=len(ties))
+        rank = np.cumsum(tied)  # rank of a tied candidate within its row:
+        first = np.searchsorted(r, np.arange(len(ties)))  # minus the count before the row
+        rank -= np.concatenate(([0], rank))[first][r]
+        keep = strict | (tied & (rank <= room[r]))
+        part[ties] = c[keep].reshape(-1, kk)  # ascending training index
+    d_part = np.take_along_axis(dist, part, axis=1)
+    order = np.lexsort((part, d_part), axis=1)  # by distance, then by index
+    return np.take_along_axis(part, order, axis=1)
 
 
 class MLkNN(MultiLabelClassifier):
@@ -148,7 +191,10 @@ class MLkNN(MultiLabelClassifier):
     threshold : float, default=0.5
         Probability at or above which ``predict`` assigns a label (0.5 is the paper's rule).
     max_memory_mb : float, default=128
-        Memory for one block of query-to-training distances; larger is slightly faster.
+        Memory for the blocks of query-to-training distances in flight; larger is slightly
+        faster.
+    n_jobs : int or None, default=None
+        Threads for the neighbour search (None: all cores, at most 8).
 
     Attributes
     ----------
@@ -169,6 +215,7 @@ class MLkNN(MultiLabelClassifier):
         include_self: bool = False,
         threshold: float = 0.5,
         max_memory_mb: float = 128.0,
+        n_jobs: int | None = None,
     ) -> None:
         self.k = k
         self.s = s
@@ -176,6 +223,7 @@ class MLkNN(MultiLabelClassifier):
         self.include_self = include_self
         self.threshold = threshold
         self.max_memory_mb = max_memory_mb
+        self.n_jobs = n_jobs
 
     def _check_params(self, n_samples: int) -> None:
         check_number("k", self.k, low=1, integer=True)
@@ -183,6 +231,8 @@ class MLkNN(MultiLabelClassifier):
         check_choice("metric", self.metric, ("euclidean", "cosine"))
         check_number("threshold", self.threshold, low=0.0, high=1.0)
         check_number("max_memory_mb", self.max_memory_mb, low=0.0, low_open=True)
+        if self.n_jobs is not None:
+            check_number("n_jobs", self.n_jobs, low=1, integer=True)
         available = n_samples if self.include_self else n_samples - 1
         if self.k > available:
             raise _too_few(self.k, n_samples, available)
@@ -196,6 +246,7 @@ class MLkNN(MultiLabelClassifier):
             metric=self.metric,
             exclude_self=training and not self.include_self,
             max_memory_mb=float(self.max_memory_mb),
+            n_jobs=self.n_jobs,
         ):
             m = nbrs.shape[0]
             indicator = sp.csr_matrix(
@@ -247,7 +298,12 @@ class MLkNN(MultiLabelClassifier):
         X = self._check_predict_input(X)
         X = sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else X.astype(np.float64)
         chunks = kneighbors(
-            X, self.X_fit_, int(self.k), metric=self.metric, max_memory_mb=self.max_memory_mb
+            X,
+            self.X_fit_,
+            int(self.k),
+            metric=self.metric,
+            max_memory_mb=self.max_memory_mb,
+            n_jobs=self.n_jobs,
         )
         return np.vstack([nbrs for _, nbrs in chunks])
 
