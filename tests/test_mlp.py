@@ -212,3 +212,41 @@ def test_bad_parameters(data, params, message):
     X, Y = data
     with pytest.raises(ConfigError, match=message):
         MLPClassifier(**{**FAST, **params}).fit(X, Y)
+
+
+def test_label_embedding_factorises_the_output_layer(tmp_path, data):
+    import torch
+
+    X, Y = data
+    model = MLPClassifier(**{**FAST, "label_embedding_dim": 2, "n_ensemble": 2}).fit(X, Y)
+    shapes = [tuple(w.shape) for w in model.module_.weights]
+    assert shapes[-2:] == [(2, shapes[-2][1], 2), (2, 2, Y.shape[1])]
+    # hidden → r → labels with no non-linearity between: one linear map of rank ≤ r
+    module = model.module_
+    h = torch.randn(2, 5, shapes[-2][1])
+    two = torch.baddbmm(
+        module.biases[-1],
+        torch.baddbmm(module.biases[-2], h, module.weights[-2]),
+        module.weights[-1],
+    )
+    W = module.weights[-2] @ module.weights[-1]
+    b = module.biases[-2] @ module.weights[-1] + module.biases[-1]
+    torch.testing.assert_close(two, torch.baddbmm(b, h, W))
+    assert torch.linalg.matrix_rank(W[0]).item() <= 2
+    P = model.predict_proba(X)
+    assert P.shape == Y.shape and np.ptp(P) > 0.1  # it learns something
+    save_model(model, tmp_path / "emb")
+    loaded = load_model(tmp_path / "emb")
+    assert loaded.label_embedding_dim == 2
+    assert np.array_equal(loaded.predict_proba(X), P)
+    # stacked CV training keeps the factorisation in every selected model
+    folds = model.fit_many(X, Y, [np.arange(0, 200), np.arange(100, 300)])
+    assert [tuple(w.shape) for w in folds[1].module_.weights][-1] == (2, 2, Y.shape[1])
+    assert folds[1].predict_proba(X).shape == Y.shape
+
+
+@pytest.mark.parametrize("value", [0, 2.5, True, "4"])
+def test_label_embedding_dim_must_be_a_positive_integer(data, value):
+    X, Y = data
+    with pytest.raises(ConfigError, match="label_embedding_dim must be None or a positive"):
+        MLPClassifier(**{**FAST, "label_embedding_dim": value}).fit(X, Y)

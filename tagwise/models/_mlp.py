@@ -61,6 +61,13 @@ class MLPClassifier(MultiLabelClassifier):
         standardises dense input and leaves sparse input (e.g. TF-IDF) as it is.
     loss : str, default="bce"
         A name from :data:`tagwise.nn.LOSSES`.
+    label_embedding_dim : int or None, default=None
+        Model label correlation in the output layer: with ``r`` set, the output weights are
+        factorised as ``last hidden → r → n_labels`` (two matrices, no non-linearity between;
+        a rank-``r`` output layer whose second factor holds one ``r``-dimensional embedding
+        per label, shared structure for co-occurring labels). None is the usual full-rank
+        output layer. Useful for many labels (``r`` well below ``n_labels``); it also cuts the
+        output layer's parameters from ``h·L`` to ``r·(h + L)``.
     threshold : float, default=0.5
         Probability at or above which ``predict`` returns a label.
     device : {"auto", "cpu", "cuda", ...}, default="auto"
@@ -110,6 +117,7 @@ class MLPClassifier(MultiLabelClassifier):
         patience: int = 10,
         standardize: str | bool = "auto",
         loss: str = "bce",
+        label_embedding_dim: int | None = None,
         threshold: float = 0.5,
         device: str = "auto",
         n_threads: int | None = None,
@@ -133,6 +141,7 @@ class MLPClassifier(MultiLabelClassifier):
         self.patience = patience
         self.standardize = standardize
         self.loss = loss
+        self.label_embedding_dim = label_embedding_dim
         self.threshold = threshold
         self.device = device
         self.n_threads = n_threads
@@ -195,10 +204,12 @@ class MLPClassifier(MultiLabelClassifier):
         torch.manual_seed(seeds[0])
         n_features, n_labels = X.shape[1], Y.shape[1]
         batch_size = self._batch_size(max(len(rows) for rows in train_sets))
+        r = None if self.label_embedding_dim is None else int(self.label_embedding_dim)
+        inner = (*hidden, r) if r else hidden
         work = (
             batch_size
             * len(train_sets)
-            * sum(a * b for a, b in zip((n_features, *hidden), (*hidden, n_labels)))
+            * sum(a * b for a, b in zip((n_features, *inner), (*inner, n_labels)))
         )
         with _torch_threads(self.n_threads, work):
             module = StackedMLP(
@@ -211,6 +222,7 @@ class MLPClassifier(MultiLabelClassifier):
                 hidden_init=self.hidden_init,
                 output_init=self.output_init,
                 generators=generators,
+                label_embedding_dim=r,
             )
             if self._standardizes(X):
                 shift, scale = _column_stats(X, train_sets)
@@ -302,6 +314,16 @@ class MLPClassifier(MultiLabelClassifier):
             ("validation_fraction", 0 < self.validation_fraction < 1, "in (0, 1)"),
             ("patience", self.patience >= 1, "at least 1"),
             ("n_ensemble", self.n_ensemble >= 1, "at least 1"),
+            (
+                "label_embedding_dim",
+                self.label_embedding_dim is None
+                or (
+                    isinstance(self.label_embedding_dim, (int, np.integer))
+                    and not isinstance(self.label_embedding_dim, bool)
+                    and self.label_embedding_dim >= 1
+                ),
+                "None or a positive integer",
+            ),
             ("threshold", 0 <= self.threshold <= 1, "in [0, 1]"),
             (
                 "hidden_layer_sizes",
@@ -339,7 +361,11 @@ class MLPClassifier(MultiLabelClassifier):
     def _artifact_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = {name: t.detach().cpu().numpy() for name, t in self.module_.state_dict().items()}
         arrays["thresholds"] = np.asarray(self.thresholds_, dtype=np.float64)
-        return {"n_layers": len(self.module_.weights)}, arrays
+        state = {
+            "n_layers": len(self.module_.weights),
+            "label_embedding_dim": self.module_.label_embedding_dim,
+        }
+        return state, arrays
 
     def _restore_artifact(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         import torch
@@ -347,16 +373,18 @@ class MLPClassifier(MultiLabelClassifier):
         from tagwise.nn import StackedMLP
 
         n_layers = int(state["n_layers"])
+        embedding = state.get("label_embedding_dim")  # absent in artifacts from before it
         widths = [arrays[f"weights.{i}"].shape[1] for i in range(n_layers)]
         n_models, _, n_labels = arrays[f"weights.{n_layers - 1}"].shape
         module = StackedMLP(
             n_models,
             widths[0],
             n_labels,
-            widths[1:],
+            widths[1 : n_layers - 1] if embedding else widths[1:],
             activation=self.activation,
             dropout=self.dropout,
             generators=[torch.Generator() for _ in range(n_models)],
+            label_embedding_dim=int(embedding) if embedding else None,
         )
         module.load_state_dict(
             {k: torch.from_numpy(v) for k, v in arrays.items() if k != "thresholds"}

@@ -53,6 +53,14 @@ class StackedMLP(nn.Module):
         Keys of :data:`INITS` for the hidden and output weights; biases start at zero.
     generators : list of torch.Generator, length G
         One generator per model, so model g is initialised exactly as it would be alone.
+    label_embedding_dim : int or None
+        When set (``r``), the output layer is factorised as ``last hidden → r → n_outputs``: two
+        weight matrices with nothing non-linear between them, i.e. a rank-``r`` output layer
+        ``W = A B``. The rows of ``B`` are ``r``-dimensional label embeddings, so labels that
+        co-occur share directions and rare labels borrow strength from frequent ones (the
+        low-rank label-space idea of Yu et al., "Large-scale Multi-label Learning with Missing
+        Labels", ICML 2014; Bhatia et al., SLEEC, NeurIPS 2015). Both factors use
+        ``output_init``; the middle bias is kept (it is equivalent to a bias on the labels).
     """
 
     def __init__(
@@ -67,13 +75,17 @@ class StackedMLP(nn.Module):
         hidden_init: str = "he_uniform",
         output_init: str = "glorot_uniform",
         generators: Sequence[torch.Generator],
+        label_embedding_dim: int | None = None,
     ) -> None:
         super().__init__()
-        widths = [n_features, *hidden, n_outputs]
+        self.n_hidden = len(hidden)
+        self.label_embedding_dim = label_embedding_dim
+        embedding = [label_embedding_dim] if label_embedding_dim else []
+        widths = [n_features, *hidden, *embedding, n_outputs]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for i, (fan_in, fan_out) in enumerate(itertools.pairwise(widths)):
-            init = output_init if i == len(widths) - 2 else hidden_init
+            init = output_init if i >= self.n_hidden else hidden_init
             bound = INITS[init](fan_in, fan_out)
             w = torch.empty(n_models, fan_in, fan_out)
             for g, gen in enumerate(generators):
@@ -107,21 +119,21 @@ class StackedMLP(nn.Module):
             n_models,
             self.weights[0].shape[1],
             widths[-1],
-            widths[:-1],
+            widths[: self.n_hidden],
             activation=self.activation_name,
             dropout=self.dropout,
             generators=[torch.Generator() for _ in range(n_models)],
+            label_embedding_dim=self.label_embedding_dim,
         )
         picked.load_state_dict({k: v[models].clone() for k, v in self.state_dict().items()})
         return picked.train(self.training)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (G, B, n_outputs) for inputs of shape (G, B, n_features)."""
-        last = len(self.weights) - 1
         x = (x - self.input_shift) / self.input_scale
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             x = torch.baddbmm(b, x, w)
-            if i < last:
+            if i < self.n_hidden:  # no non-linearity inside the (factorised) output layer
                 x = self.activation(x)
                 if self.dropout > 0 and self.training:
                     x = nn.functional.dropout(x, self.dropout, training=True)
