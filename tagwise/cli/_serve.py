@@ -23,7 +23,12 @@ def serve(
     max_queue_s: float = typer.Option(
         1.0, min=0.001, help="Queue wait after which a request gets 503."
     ),
+    max_inflight: int = typer.Option(256, min=1, help="Predictions in flight before 503 unread."),
+    max_loop_lag_ms: float = typer.Option(500.0, min=1.0, help="Event-loop lag before 503 unread."),
     max_wait_ms: float = typer.Option(0.0, min=0.0, help="Batching window (0 = greedy)."),
+    threads: int = typer.Option(
+        1, min=0, help="Model threads (torch/BLAS); 0 leaves them as they are."
+    ),
     limit_concurrency: int = typer.Option(
         1024, min=1, help="Open requests before uvicorn answers 503."
     ),
@@ -50,6 +55,9 @@ def serve(
         max_pending_rows=max_pending_rows,
         max_queue_s=max_queue_s,
         max_wait_ms=max_wait_ms,
+        threads=threads or None,
+        max_inflight=max_inflight,
+        max_loop_lag_s=max_loop_lag_ms / 1000.0,
     )
     run_server(
         model_dir,

@@ -7,8 +7,10 @@ that is wrong), 503 with ``Retry-After`` when the server sheds load — never a 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from tagwise.exceptions import TagwiseError
 from tagwise.serve._batcher import MicroBatcher, Overloaded
+from tagwise.serve._guard import Admission, BodyLimit, LoadState, monitor_lag
 
 __all__ = ["ServeLimits", "create_app"]
 
@@ -41,7 +44,13 @@ class ServeLimits:
     max_batch_rows : most rows scored in one model call
     max_pending_rows : rows queued or in flight before new requests get 503
     max_queue_s : a request that waited longer than this for the model gets 503
+    max_inflight : predictions being parsed, queued or scored before new ones get 503 unread
+    max_loop_lag_s : event-loop lag above which new predictions get 503 unread
     max_wait_ms : batching window after the first queued request (0 = greedy, no added latency)
+    threads : intra-op threads of the model (torch, BLAS); None leaves them as they are. The
+        default 1 gives the model one core and the event loop the other: switching torch's
+        thread count per call, or several threads contending for busy cores, cost tens of
+        milliseconds per small batch in ``benchmarks/serve.py``.
     """
 
     max_body_bytes: int = 8 * 1024 * 1024
@@ -51,6 +60,9 @@ class ServeLimits:
     max_pending_rows: int = 4096
     max_queue_s: float = 1.0
     max_wait_ms: float = 0.0
+    threads: int | None = 1
+    max_inflight: int = 256
+    max_loop_lag_s: float = 0.5
 
 
 class LabelScore(BaseModel):
@@ -66,40 +78,6 @@ class PredictResponse(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: str
-
-
-class _BodyLimit:
-    """Pure ASGI middleware: refuse bodies over ``max_bytes`` before they are buffered."""
-
-    def __init__(self, app: Any, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            size = length.decode(errors="replace")
-            message = (
-                f"request body of {size} bytes exceeds the limit of {self.max_bytes}; "
-                "send smaller batches."
-            )
-            await JSONResponse({"error": message}, status_code=413)(scope, receive, send)
-            return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
-            msg = await receive()
-            seen += len(msg.get("body", b""))
-            if seen > self.max_bytes:  # chunked upload without a Content-Length
-                raise HTTPException(
-                    413, f"request body exceeds the limit of {self.max_bytes} bytes."
-                )
-            return msg
-
-        await self.app(scope, limited, send)
 
 
 def _request_model(text: bool, n_features: int | None, limits: ServeLimits) -> type[BaseModel]:
@@ -150,6 +128,28 @@ def _label_scores(
     return out
 
 
+def _limit_threads(model: Any, n: int) -> None:
+    """Fix the model's thread count once, for every nested model with an ``n_threads`` param."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=n)  # BLAS/OpenMP pools of numpy and scipy
+    torch = sys.modules.get("torch")  # imported by the model if it uses it; never imported here
+    if torch is not None:
+        torch.set_num_threads(n)
+    seen: set[int] = set()
+
+    def visit(obj: Any, depth: int) -> None:
+        if depth > 4 or id(obj) in seen or not hasattr(obj, "get_params"):
+            return
+        seen.add(id(obj))
+        if "n_threads" in obj.get_params(deep=False):
+            obj.set_params(n_threads=n)
+        for value in vars(obj).values():
+            visit(value, depth + 1)
+
+    visit(model, 0)
+
+
 def _describe(model: Any, manifest: dict[str, Any] | None) -> dict[str, Any]:
     if manifest is not None:
         return manifest
@@ -187,6 +187,8 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
     if isinstance(model, (str, os.PathLike)):
         manifest = read_manifest(Path(model))
         model = load_model(Path(model))
+    if limits.threads is not None:
+        _limit_threads(model, limits.threads)
     text = getattr(model, "_artifact_input", "features") == "text"
     n_features = None if text else getattr(model, "n_features_in_", None)
     names = [str(c) for c in model.classes_]
@@ -200,10 +202,12 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
         max_wait_ms=limits.max_wait_ms,
     )
     state = {"draining": False}
+    load = LoadState(max_inflight=limits.max_inflight, max_lag_s=limits.max_loop_lag_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await batcher.start()
+        probe = asyncio.create_task(monitor_lag(load), name="tagwise-lag-probe")
         warm = [""] if text else np.zeros((1, n_features or 1), dtype=np.float32)
         try:  # the first call pays for lazy imports (torch) and allocations: not a client's request
             await batcher.submit(warm, 1)
@@ -212,6 +216,7 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
         yield
         state["draining"] = True
         await batcher.stop()
+        probe.cancel()
 
     app = FastAPI(
         title="tagwise model server",
@@ -220,7 +225,8 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.batcher, app.state.serving = batcher, state
-    app.add_middleware(_BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(Admission, load=load)  # added last = outermost: sheds before anything
     PredictRequest = _request_model(text, n_features, limits)
     errors: dict[int | str, dict[str, Any]] = {c: {"model": ErrorResponse} for c in (413, 422, 503)}
 
@@ -288,7 +294,14 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
     @app.get("/v1/stats")
     async def stats() -> dict[str, Any]:
         """Batching and load-shedding counters since start."""
-        return {**asdict(batcher.stats), "pending_rows": batcher.pending_rows}
+        return {
+            **asdict(batcher.stats),
+            "pending_rows": batcher.pending_rows,
+            "inflight": load.inflight,
+            "loop_lag_ms": round(load.lag_s * 1000, 2),
+            "shed_inflight": load.shed_inflight,
+            "shed_lag": load.shed_lag,
+        }
 
     @app.get("/health/live")
     async def live() -> dict[str, str]:

@@ -1,0 +1,294 @@
+"""Serving benchmark on loopback: throughput and latency of ``tagwise serve`` under load.
+
+For each model (the MLP on the MULAN ``yeast`` data; a TF-IDF text model on Reuters-21578):
+
+1. train it (cached under ``benchmarks/.cache/serve``) and start ``tagwise serve`` in a subprocess;
+2. closed loop: ``wrk`` (Debian's package: ``apt-get install wrk``) with 1, 8 and 64 concurrent
+   connections for ``--duration`` seconds each, every request one instance drawn from the test
+   split — requests per second, p50/p99 latency, errors (non-2xx and socket errors);
+3. overload: wrk again, its connections paced (Lua ``delay``) to offer Poisson arrivals at
+   ``--overload`` × the best closed-loop rate for ``--duration`` seconds — how many requests are
+   answered 200, how many are shed with 503, and the latency of all answers;
+4. optionally (``--fuzz``) Schemathesis against the server's OpenAPI document, from the
+   benchmark's own environment (``python3 -m venv benchmarks/.env-serve &&
+   benchmarks/.env-serve/bin/pip install schemathesis``), checking that nothing returns a 5xx.
+
+Usage::
+
+    python benchmarks/serve.py                     # 60 s per run, both models
+    python benchmarks/serve.py --duration 10 --models mlp --fuzz
+
+Load generator and server share this machine's cores: the figures are loopback figures for this
+box, not a capacity plan. Every request goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+CACHE = ROOT / "benchmarks" / ".cache" / "serve"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _dataset(name: str, split: str) -> Any:
+    from tagwise.data._fetch import load_dataset
+
+    return load_dataset(name, split, home=DATASETS)
+
+
+def prepare(kind: str) -> tuple[Path, list[str], str]:
+    """Train (or reuse) the model; return its directory, request bodies and a description."""
+    from tagwise.io import load_model, save_model
+    from tagwise.metrics import score_all
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / kind
+    if kind == "mlp":
+        train, test = _dataset("yeast", "train"), _dataset("yeast", "test")
+        instances: list[Any] = np.asarray(test.X, dtype=np.float32).round(5).tolist()
+        desc = f"MLPClassifier on yeast ({train.n_features} features, {train.n_labels} labels)"
+    else:
+        train, test = _dataset("reuters21578", "train"), _dataset("reuters21578", "test")
+        instances = [t[:2000] for t in test.text]
+        desc = f"TextClassifier (TF-IDF + linear) on reuters21578 ({train.n_labels} labels)"
+    if not (path / "manifest.json").is_file():
+        if kind == "mlp":
+            from tagwise.models import MLPClassifier
+
+            model = MLPClassifier(random_state=0).fit(train.X, train.Y)
+            proba = model.predict_proba(test.X)
+        else:
+            from tagwise.text import TextClassifier
+
+            model = TextClassifier().fit(train.text, train.Y)
+            proba = model.predict_proba(test.text)
+        model.classes_ = np.asarray(train.label_names, dtype=object)
+        scores = score_all(test.Y, (proba >= 0.5).astype(int), proba)
+        metrics = {k: float(v) for k, v in scores.items() if np.isscalar(v)}
+        save_model(model, path, metadata={"dataset": {"name": train.name}, "metrics": metrics})
+    load_model(path)  # fail here, not in the server, if the artifact is unusable
+    bodies = [json.dumps({"instances": [x]}) for x in instances[:500]]
+    return path, bodies, desc
+
+
+class Server:
+    """``tagwise serve`` in a subprocess on a free loopback port."""
+
+    def __init__(self, model_dir: Path, *extra: str) -> None:
+        self.port = _free_port()
+        cmd = [sys.executable, "-m", "tagwise", "serve", str(model_dir), "--port", str(self.port)]
+        self.proc = subprocess.Popen([*cmd, *extra], stderr=subprocess.PIPE, text=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"server exited: {self.proc.stderr.read() if self.proc.stderr else ''}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not become ready")
+
+    def stats(self) -> dict[str, Any]:
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.url}/v1/stats", timeout=5) as r:
+            return dict(json.loads(r.read()))
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=60)
+
+
+LUA = """
+local bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local i = 0
+local threads = {}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; shed = 0; other = 0 end
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format(nil, "/v1/predict", nil, bodies[i])
+end
+function response(status, headers, body)
+  if status == 200 then ok = ok + 1
+  elseif status == 503 then shed = shed + 1
+  else other = other + 1 end
+end
+%(pacing)s
+function done(summary, latency, requests)
+  local o, s, x = 0, 0, 0
+  for _, t in ipairs(threads) do
+    o = o + t:get("ok"); s = s + t:get("shed"); x = x + t:get("other")
+  end
+  io.write(string.format("STATUS ok=%%d shed=%%d other=%%d\\n", o, s, x))
+end
+"""
+
+# Open loop for wrk: each connection waits an exponential gap (mean connections/rate) before its
+# next request, so the connections together offer Poisson arrivals at ``rate``. A connection
+# still waiting on a slow answer sends late (wrk measures from the send), so the achieved rate
+# is reported next to the target: it stays on target only while the server answers quickly.
+PACING = "function delay() return -math.log(1 - math.random()) * %(gap_ms).3f end"
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def run_wrk(
+    url: str, bodies_file: Path, connections: int, duration: int, rate: float | None = None
+) -> dict[str, Any]:
+    """Run wrk (closed loop, or paced to ``rate`` requests/s); parse its report."""
+    pacing = PACING % {"gap_ms": connections * 1000.0 / rate} if rate else ""
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(LUA % {"bodies": bodies_file, "pacing": pacing})
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    out = subprocess.run([*cmd, "-s", str(script), url], capture_output=True, text=True).stdout
+    script.unlink()
+    pct = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", out, flags=re.M))
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    status = re.search(r"STATUS ok=(\d+) shed=(\d+) other=(\d+)", out)
+    if status is None or "50" not in pct:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    ok, shed, other = (int(g) for g in status.groups())
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "ok": ok,
+        "shed": shed,
+        "p50_ms": _ms(pct["50"]),
+        "p99_ms": _ms(pct["99"]),
+        "errors": other + (sum(int(g) for g in sock.groups()) if sock else 0),
+    }
+
+
+def fuzz(url: str, examples: int) -> str:
+    st = ROOT / "benchmarks" / ".env-serve" / "bin" / "st"
+    if not st.exists():
+        return "schemathesis not installed in benchmarks/.env-serve: skipped"
+    cmd = [
+        str(st),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "not_a_server_error",
+        "--max-examples",
+        str(examples),
+        "--mode",
+        "all",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    tail = "\n".join(out.stdout.strip().splitlines()[-6:])
+    return f"exit {out.returncode}\n{tail}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--models", default="mlp,text")
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--concurrency", default="1,8,64")
+    parser.add_argument("--overload", type=float, default=2.0, help="× the best closed-loop rate")
+    parser.add_argument(
+        "--connections", type=int, default=4000, help="connections of the overload run"
+    )
+    parser.add_argument(
+        "--fuzz", action="store_true", help="run Schemathesis against /openapi.json"
+    )
+    parser.add_argument("--fuzz-examples", type=int, default=200)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    rows, notes = [], []
+    for kind in args.models.split(","):
+        model_dir, bodies, desc = prepare(kind)
+        bodies_file = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+        bodies_file.write_text("\n".join(bodies) + "\n")
+        print(f"{kind}: {desc}; starting the server", file=sys.stderr, flush=True)
+        server = Server(model_dir)
+        server.wait_ready()
+        try:
+            best = 0.0
+            for c in (int(x) for x in args.concurrency.split(",")):
+                r = run_wrk(f"{server.url}/v1/predict", bodies_file, c, args.duration)
+                print(f"{kind} c={c}: {r}", file=sys.stderr, flush=True)
+                best = max(best, r["ok"] / args.duration)
+                rows.append(
+                    f"| {kind} | closed loop, {c} clients | {r['ok'] / args.duration:.0f} "
+                    f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['ok']} | {r['errors']} "
+                    f"| {r['shed']} |"
+                )
+            rate = args.overload * best
+            o = run_wrk(
+                f"{server.url}/v1/predict", bodies_file, args.connections, args.duration, rate
+            )
+            print(f"{kind} overload: {o}", file=sys.stderr, flush=True)
+            rows.append(
+                f"| {kind} | open loop, {args.overload:g}× best = {rate:.0f}/s target, "
+                f"{o['rps']:.0f}/s achieved, {args.connections} connections "
+                f"| {o['ok'] / args.duration:.0f} | {o['p50_ms']:.2f} | {o['p99_ms']:.2f} "
+                f"| {o['ok']} "
+                f"| {o['errors']} | {o['shed']} |"
+            )
+            stats = server.stats()
+            notes.append(
+                f"- {kind}: {desc}; server stats: {stats['rows']} rows in {stats['batches']} "
+                f"model calls (mean batch {stats['rows'] / max(1, stats['batches']):.1f}, "
+                f"max {stats['max_batch_rows_seen']}); shed: {stats['shed_inflight']} over the "
+                f"in-flight cap, {stats['shed_lag']} for loop lag, {stats['shed_full']} queue "
+                f"full, {stats['shed_late']} waited too long"
+            )
+            if args.fuzz:
+                notes.append(f"- {kind} schemathesis: {fuzz(server.url, args.fuzz_examples)}")
+        finally:
+            code = server.stop()
+            notes.append(f"- {kind}: server exit status after SIGTERM: {code}")
+            bodies_file.unlink()
+    print(
+        f"\nServing on loopback, {args.duration} s per row, one instance per request (wrk -t1).\n"
+    )
+    print(
+        "p50/p99 are over all answers (200 and 503); "
+        "errors = answers other than 200/503, plus socket errors.\n"
+    )
+    print("| model | load | ok req/s | p50 ms | p99 ms | ok requests | errors | shed 503 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(rows))
+    print("\n" + "\n".join(notes))
+
+
+if __name__ == "__main__":
+    main()
