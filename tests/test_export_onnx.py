@@ -58,6 +58,16 @@ def test_mlp_matches_onnxruntime(tmp_path: Path, hidden, activation, standardize
     assert got.shape == (300, 4) and got.dtype == np.float32
 
 
+def test_mlp_with_a_label_embedding_matches_onnxruntime(tmp_path: Path) -> None:
+    from tagwise.models import MLPClassifier
+
+    if "label_embedding_dim" not in MLPClassifier().get_params():
+        pytest.skip("this MLPClassifier has no label_embedding_dim")
+    model = MLPClassifier((16,), label_embedding_dim=3, epochs=3, random_state=0)
+    model.fit(DATA.X, DATA.Y)
+    assert check_onnx(model, export_onnx(model, tmp_path / "m.onnx"), RANDOM) <= 1e-5
+
+
 def test_linear_and_thresholded_match_onnxruntime(tmp_path: Path) -> None:
     from tagwise.models import LinearOneVsRest
     from tagwise.thresholds import ThresholdedClassifier

@@ -50,12 +50,14 @@ def onnx_layers(model: Any) -> list[Layer]:
     if kind == "mlp":
         state = {k: v.detach().cpu().numpy() for k, v in model.module_.state_dict().items()}
         n_layers = sum(1 for k in state if k.startswith("weights."))
+        # a factorised (label-embedding) output layer has no activation inside it
+        n_hidden = int(getattr(model.module_, "n_hidden", n_layers - 1))
         layers: list[Layer] = [
             ("standardize", state["input_shift"][0, 0], state["input_scale"][0, 0])
         ]
         for i in range(n_layers):
             layers.append(("affine", state[f"weights.{i}"][0], state[f"biases.{i}"][0, 0]))
-            if i < n_layers - 1:
+            if i < n_hidden:
                 layers.append(("act", model.activation))
         return layers
     raise ModelFormatError(
