@@ -137,6 +137,8 @@ def _int_pairs(buf: bytes, a: np.ndarray, nl: np.ndarray) -> dict[str, Any] | No
     Integers out of int64's range come back clamped and send the chunk to the general path;
     inside it, int64 → float64 rounds like ``float()`` of the digits.
     """
+    if b"." in buf:
+        return None  # decimal values: pandas' float parser, without this path's passes first
     blank = np.flatnonzero(a == 32)
     comma = a == 44
     begin = np.flatnonzero(comma | (a == 123))
