@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tagwise.data import make_multilabel
-from tagwise.exceptions import DataFormatError
+from tagwise.exceptions import ConfigError, DataFormatError
 from tagwise.io._predict_file import predict_file, rich_progress
 from tagwise.io._testing import ToyLinearTagger, ToyTextTagger
 
@@ -84,10 +84,8 @@ def test_text_model_reads_the_text_field(tmp_path: Path) -> None:
 
 def test_chunks_stay_bounded_and_progress_is_reported(tmp_path: Path, monkeypatch) -> None:
     sizes: list[int] = []
-    real = MODEL.predict_labels
-    monkeypatch.setattr(
-        MODEL, "predict_labels", lambda X, **kw: (sizes.append(len(X)), real(X, **kw))[1]
-    )
+    real = MODEL.predict_proba
+    monkeypatch.setattr(MODEL, "predict_proba", lambda X: (sizes.append(len(X)), real(X))[1])
     src = _jsonl(tmp_path / "in.jsonl", [{"features": x.tolist()} for x in DATA.X])
     seen: list[tuple[int, int]] = []
     predict_file(
@@ -162,3 +160,37 @@ def test_bad_arguments(tmp_path: Path) -> None:
         predict_file(MODEL, tmp_path / "in.jsonl", tmp_path / "o.jsonl")
     with pytest.raises(DataFormatError, match=r"unknown file type '.txt'"):
         predict_file(MODEL, tmp_path / "in.jsonl", tmp_path / "o.txt")
+
+
+class _OwnDecision(ToyLinearTagger):
+    """A model whose predict_labels decides on its own (like a tuned threshold strategy)."""
+
+    def predict_labels(self, X, *, threshold=None, top_k=None):  # type: ignore[no-untyped-def]
+        if threshold is not None or top_k is not None:
+            return super().predict_labels(X, threshold=threshold, top_k=top_k)
+        return [[("always", 1.0)] for _ in range(len(X))]
+
+
+def test_a_model_with_its_own_decision_is_asked_directly(tmp_path: Path) -> None:
+    model = _OwnDecision().fit(DATA.X, DATA.Y)
+    src = _jsonl(tmp_path / "in.jsonl", [{"features": x.tolist()} for x in DATA.X[:5]])
+    predict_file(model, src, tmp_path / "a.jsonl")
+    assert list(pd.read_json(tmp_path / "a.jsonl", lines=True)["labels"]) == [["always"]] * 5
+    predict_file(model, src, tmp_path / "b.jsonl", top_k=1)
+    got = list(pd.read_json(tmp_path / "b.jsonl", lines=True)["labels"])
+    assert got == _expected(DATA.X[:5], top_k=1)
+
+
+def test_top_k_out_of_range_is_refused(tmp_path: Path) -> None:
+    src = _jsonl(tmp_path / "in.jsonl", [{"features": DATA.X[0].tolist()}])
+    with pytest.raises(ConfigError, match="top_k must be between 1 and 3, got 4"):
+        predict_file(MODEL, src, tmp_path / "o.parquet", top_k=4)
+
+
+def test_rows_arrow_cannot_type_fall_back_to_the_json_module(tmp_path: Path) -> None:
+    rows = [{"id": 1, "features": [1, 2, 3, 4]}, {"id": "b", "features": [0.5, 2.0, 1, 1]}]
+    predict_file(MODEL, _jsonl(tmp_path / "in.jsonl", rows), tmp_path / "o.parquet")
+    frame = pd.read_parquet(tmp_path / "o.parquet")
+    assert list(frame["id"]) == ["1", "b"]  # mixed id types are kept as text
+    X = np.array([[1, 2, 3, 4], [0.5, 2, 1, 1]], dtype=np.float32)
+    assert [list(v) for v in frame["labels"]] == _expected(X)
