@@ -261,3 +261,22 @@ def test_not_ready_before_start_and_while_draining(model: ToyLinearTagger) -> No
         app.state.serving["draining"] = True
         assert c.get("/health/ready").status_code == 503
         assert c.get("/health/live").status_code == 200
+
+
+def test_a_tuned_strategy_decides_as_in_the_library() -> None:
+    from tagwise.models import LinearOneVsRest
+    from tagwise.thresholds import ThresholdedClassifier
+
+    model = ThresholdedClassifier(LinearOneVsRest(), strategy="top_k:2", cv=3, random_state=0)
+    model.fit(DATA.X, DATA.Y)
+    X = DATA.X[:10]
+    with TestClient(create_app(model)) as c:
+        got = c.post("/v1/predict", json={"instances": X.tolist()}).json()["predictions"]
+        assert [len(p) for p in got] == [2] * 10
+        assert [[d["label"] for d in p] for p in got] == [
+            [name for name, _ in row] for row in model.predict_labels(X)
+        ]
+        got = c.post("/v1/predict", json={"instances": X.tolist(), "threshold": 0.9}).json()
+        assert [[d["label"] for d in p] for p in got["predictions"]] == [
+            [name for name, _ in row] for row in model.predict_labels(X, threshold=0.9)
+        ]

@@ -115,17 +115,28 @@ def _request_model(text: bool, n_features: int | None, limits: ServeLimits) -> t
 
 
 def _label_scores(
-    proba: np.ndarray, names: list[str], cut: np.ndarray, top_k: int | None
+    proba: np.ndarray, names: list[str], keep: np.ndarray | None, top_k: int | None
 ) -> list[Any]:
+    """Per row, the kept labels (or the ``top_k`` best) with scores, highest first."""
     order = np.argsort(-proba, axis=1, kind="stable")
     if top_k is not None:
         order = order[:, :top_k]
     out = []
-    for row, idx in zip(proba, order, strict=True):
+    for row, mask, idx in zip(proba, keep if keep is not None else order, order, strict=True):
         if top_k is None:
-            idx = idx[row[idx] >= cut[idx]]
+            idx = idx[mask[idx]]
         out.append([{"label": names[j], "score": float(row[j])} for j in idx])
     return out
+
+
+def _own_strategy(model: Any) -> Any:
+    """The fitted threshold strategy of a model whose ``predict_labels`` applies one (e.g. a
+    ThresholdedClassifier with top-k or at-least-one), so that the server decides as it does."""
+    from tagwise.base import MultiLabelMixin
+
+    strategy = getattr(model, "strategy_", None)
+    overrides = getattr(type(model), "predict_labels", None) is not MultiLabelMixin.predict_labels
+    return strategy if overrides and callable(getattr(strategy, "apply", None)) else None
 
 
 def _limit_threads(model: Any, n: int) -> None:
@@ -193,6 +204,7 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
     n_features = None if text else getattr(model, "n_features_in_", None)
     names = [str(c) for c in model.classes_]
     fitted_cut = np.asarray(model._decision_thresholds(), dtype=np.float64)
+    strategy = _own_strategy(model)
     info = _describe(model, manifest)
     batcher = MicroBatcher(
         lambda X: np.asarray(model.predict_proba(X), dtype=np.float64),
@@ -273,8 +285,11 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
             ) from None
         except TagwiseError as exc:
             raise HTTPException(422, str(exc)) from None
-        cut = fitted_cut if req.threshold is None else np.full(len(names), req.threshold)
-        return JSONResponse({"predictions": _label_scores(proba, names, cut, req.top_k)})
+        if req.threshold is None and strategy is not None:
+            keep = np.asarray(strategy.apply(proba), dtype=bool)
+        else:
+            keep = proba >= (fitted_cut if req.threshold is None else req.threshold)
+        return JSONResponse({"predictions": _label_scores(proba, names, keep, req.top_k)})
 
     # The request model is built per model (feature count, limits), so the annotation is set
     # here rather than written in the signature (postponed annotations cannot see locals).
