@@ -250,7 +250,10 @@ def _newton_cg(
 
 def _diag_precond(prob: _Problem, D: np.ndarray, mask: np.ndarray | None) -> Any:
     """Jacobi preconditioner: the exact diagonal of every label's Hessian."""
-    inv = 1.0 / (prob.hess.squares_back(D) + prob.reg)
+    diag = prob.hess.squares_back(D) + prob.reg
+    # The unregularised intercept of a squared-hinge label with no active margin has a zero
+    # diagonal: leave that coordinate unpreconditioned instead of dividing by zero.
+    inv = np.divide(1.0, diag, out=np.ones_like(diag), where=diag > 1e-12)
 
     def apply(R: np.ndarray, idx: np.ndarray) -> np.ndarray:
         out = inv[:, idx] * R
