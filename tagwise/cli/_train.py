@@ -42,7 +42,7 @@ def train_command(
     """Train a model and save it (manifest JSON + safetensors; the resolved config travels with it).
 
     Models: auto (default: chosen from the data's shape, and says why), mlp (neural network),
-    linear, br, chain, ecc, lp, rakel, mlknn.
+    linear, br, chain, ecc, lp, rakel, mlknn, transformer (fine-tuned text encoder).
     Parameters via --set model.KEY=VALUE, e.g. --set model.epochs=50.
     """
     from tagwise.io import save_model

@@ -37,6 +37,11 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any], str]] = {
         "RAkEL: label powerset on random k-labelsets",
     ),
     "mlknn": ("tagwise.models._knn:MLkNN", {}, "ML-kNN (Zhang & Zhou 2007)"),
+    "transformer": (
+        "tagwise.text._finetune:TransformerClassifier",
+        {},
+        "fine-tuned MiniLM sentence encoder with a multi-label head (raw text)",
+    ),
 }
 
 
