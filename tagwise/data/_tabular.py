@@ -226,6 +226,9 @@ def _resolve_label_spec(
         if not cols:
             raise DataFormatError("labels= names no columns; give at least one label column.")
         _require_columns(table, cols, "label column")
+        if len(cols) == 1 and _holds_tags(df[cols[0]]):
+            # `--labels labels` naming one column of tag lists means label_column=labels.
+            return cols, "tags"
         return cols, "indicator"
     if label_prefix is not None:
         cols = [str(c) for c in df.columns if str(c).startswith(label_prefix)]
@@ -245,6 +248,19 @@ def _resolve_label_spec(
             )
     _require_columns(table, [label_column], "label column")
     return [label_column], "tags"
+
+
+def _holds_tags(series: pd.Series) -> bool:
+    """True for a column of tag lists (lists, JSON lists or ``a|b`` strings); a column of
+    0/1/true/false — or of bad label values, which get their own error — is not one."""
+    if series.dtype == bool or pd.api.types.is_numeric_dtype(series.dtype):
+        return False
+    for value in series.dropna():
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return True
+        if isinstance(value, str) and (value.lstrip().startswith("[") or "|" in value):
+            return True
+    return False
 
 
 def _indicator(table: Table, col: str) -> np.ndarray:
