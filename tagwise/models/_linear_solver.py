@@ -236,21 +236,53 @@ def _newton_cg(
             break
         cols, Z, Wc, f, G = cols[todo], Z[:, todo], Wc[:, todo], f[todo], G[:, todo]
         D = prob.curvature(Cw[:, todo] * d2[:, todo])
+        damp = _intercept_damping(prob, D, cols)
         colmask = None if mask is None else mask[:, cols]
-        precond = _diag_precond(prob, D, colmask)
+        precond = _diag_precond(prob, D, colmask, damp)
         # Eisenstat & Walker (1996) forcing term: solve loosely far from the optimum
         forcing = np.minimum(0.5, np.sqrt(gnorm[todo] / gnorm0[cols]))
-        P = _pcg(prob, G, D, colmask, precond, max_cg, forcing)
+        P = _pcg(prob, G, D, colmask, precond, max_cg, forcing, damp)
         XP = prob.scores(P)
         slope = np.einsum("ij,ij->j", G, P)
         step, Z = _line_search(prob, Wc, P, Z, XP, f, slope, cols)
-        W[:, cols] = Wc + step * P
+        moved = step > 0  # a column that did not move keeps its weights exactly
+        W[:, cols[moved]] = Wc[:, moved] + step[moved] * P[:, moved]
     return W, it
 
 
-def _diag_precond(prob: _Problem, D: np.ndarray, mask: np.ndarray | None) -> Any:
-    """Jacobi preconditioner: the exact diagonal of every label's Hessian."""
+def _intercept_damping(prob: _Problem, D: np.ndarray, cols: np.ndarray) -> np.ndarray | None:
+    """Curvature added to the intercept of squared-hinge columns whose sampled Hessian has none.
+
+    The intercept is unregularised, so its Hessian entry is the sum of the per-cell curvatures
+    ``D`` alone. With the squared hinge, ``D`` is 0 off the margin; a rare label whose few
+    margin-violating rows all fall outside the Hessian's row sample then has a *singular*
+    Hessian (zero along the intercept) while its exact gradient along the intercept is not zero.
+    Conjugate gradients on such a system diverge (the step along the intercept grows without
+    bound, overflows, and the column's weights become NaN; seen on Reuters-21578 folds).
+
+    The intercept's curvature is floored at ``2 * min_i c_ij``: any margin-violating row adds
+    at least that much to the exact (all-rows) Hessian, and one exists whenever the gradient is
+    non-zero, so the floor never exceeds the true curvature. A sampled row adds at least that
+    much too (times the sampling scale), so columns with any sampled curvature are untouched:
+    this is a Levenberg-Marquardt damping (Nocedal & Wright 10.3) applied only to the singular
+    columns, and the fixed point is unchanged because the gradient stays exact. The logistic
+    loss has strictly positive curvature everywhere and gets none. Returns None when no column
+    needs damping, else an array of shape (len(cols),).
+    """
+    if prob.loss != "squared_hinge":
+        return None
+    floor = 2.0 * prob.Cw[:, cols].min(axis=0).astype(np.float64)
+    damp = np.maximum(floor - _colsum(D), 0.0)
+    return damp if damp.any() else None
+
+
+def _diag_precond(
+    prob: _Problem, D: np.ndarray, mask: np.ndarray | None, damp: np.ndarray | None = None
+) -> Any:
+    """Jacobi preconditioner: the exact diagonal of every label's (damped) Hessian."""
     diag = prob.hess.squares_back(D) + prob.reg
+    if damp is not None:
+        diag[-1] += damp
     # The unregularised intercept of a squared-hinge label with no active margin has a zero
     # diagonal: leave that coordinate unpreconditioned instead of dividing by zero.
     inv = np.divide(1.0, diag, out=np.ones_like(diag), where=diag > 1e-12)
@@ -270,6 +302,7 @@ def _pcg(
     precond: Any,
     max_cg: int,
     forcing: np.ndarray,
+    damp: np.ndarray | None = None,
 ) -> np.ndarray:
     """Solve H_j p_j = -g_j for every column j by preconditioned CG, per-column scalars.
 
@@ -288,6 +321,8 @@ def _pcg(
             break
         Dr = Dir[:, run]
         HD = prob.hess.back(D[:, run] * prob.hess.scores(Dr)) + prob.reg * Dr
+        if damp is not None:
+            HD[-1] += damp[run] * Dr[-1]
         if mask is not None:
             HD *= mask[:, run]
         alpha = rz[run] / np.maximum(np.einsum("ij,ij->j", Dr, HD), 1e-300)
