@@ -164,7 +164,9 @@ def quality(datasets: list[str], n_folds: int, only: str | None) -> None:
                 (f"{label} +per-label thr", cv_pl, "per-label", seconds, scores(Yte, P, pred))
             )
             print(
-                f"  [{name}] {label}: CV {cv_seconds:.0f} s, fit+predict {seconds:.0f} s",
+                f"  [{name}] {label}: CV {cv_seconds:.0f} s, fit+predict {seconds:.0f} s; "
+                f"CV miF1 {cv_f1:.3f} (per-label {cv_pl:.3f}); test miF1 "
+                f"{rows[-2][4]['micro_f1']:.3f}, P@1 {rows[-2][4]['p@1']:.3f}",
                 file=sys.stderr,
             )
         chosen = max(rows, key=lambda r: r[1])[0]
