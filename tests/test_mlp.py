@@ -250,3 +250,13 @@ def test_label_embedding_dim_must_be_a_positive_integer(data, value):
     X, Y = data
     with pytest.raises(ConfigError, match="label_embedding_dim must be None or a positive"):
         MLPClassifier(**{**FAST, "label_embedding_dim": value}).fit(X, Y)
+
+
+def test_auto_weight_decay_is_off_for_unstandardised_sparse_input(data):
+    X, Y = data
+    model = MLPClassifier(**FAST)
+    assert model._weight_decay(X) == 3e-3
+    assert model._weight_decay(sp.csr_matrix(X)) == 0.0
+    assert MLPClassifier(weight_decay=0.1)._weight_decay(sp.csr_matrix(X)) == 0.1
+    with pytest.raises(ConfigError, match="weight_decay must be 'auto' or non-negative"):
+        MLPClassifier(**{**FAST, "weight_decay": -1.0}).fit(X, Y)

@@ -49,8 +49,11 @@ class MLPClassifier(MultiLabelClassifier):
     batch_size : int or "auto", default="auto"
         ``"auto"`` is ``n_samples // 32`` clipped to [32, 512]: about 32 steps per epoch on
         larger data (small networks are dominated by per-step overhead), 32 on small data.
-    weight_decay : float, default=3e-3
-        L2 penalty (decoupled for ``"adamw"``).
+    weight_decay : float or "auto", default="auto"
+        L2 penalty (decoupled for ``"adamw"``). ``"auto"`` is 3e-3 when the inputs are
+        standardised (the penalty then has a consistent scale) and 0 otherwise: on raw sparse
+        inputs such as TF-IDF, whose useful weights are large, Adam's L2 collapses the network
+        (bibtex: micro-F1 0.00 with 3e-3, 0.42 with 0).
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training rows and keep the weights of the epoch
         with the lowest validation loss; stop after ``patience`` epochs without improvement.
@@ -111,7 +114,7 @@ class MLPClassifier(MultiLabelClassifier):
         lr_schedule: str = "cosine",
         epochs: int = 100,
         batch_size: int | str = "auto",
-        weight_decay: float = 3e-3,
+        weight_decay: float | str = "auto",
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         patience: int = 10,
@@ -241,7 +244,7 @@ class MLPClassifier(MultiLabelClassifier):
                 optimizer=self.optimizer,
                 learning_rate=self.learning_rate,
                 lr_schedule=self.lr_schedule,
-                weight_decay=self.weight_decay,
+                weight_decay=self._weight_decay(X),
                 early_stopping=self.early_stopping,
                 validation_fraction=self.validation_fraction,
                 patience=self.patience,
@@ -281,6 +284,11 @@ class MLPClassifier(MultiLabelClassifier):
             raise ConfigError(f"batch_size={self.batch_size!r}: give 'auto' or a positive integer.")
         return int(self.batch_size)
 
+    def _weight_decay(self, X: Any) -> float:
+        if self.weight_decay == "auto":
+            return 3e-3 if self._standardizes(X) else 0.0
+        return float(self.weight_decay)
+
     def _standardizes(self, X: Any) -> bool:
         if self.standardize == "auto":
             return not sp.issparse(X)
@@ -309,7 +317,12 @@ class MLPClassifier(MultiLabelClassifier):
             ("epochs", self.epochs >= 1, "at least 1"),
             ("batch_size", self.batch_size == "auto" or int(self.batch_size) >= 1, "at least 1"),
             ("learning_rate", self.learning_rate > 0, "positive"),
-            ("weight_decay", self.weight_decay >= 0, "non-negative"),
+            (
+                "weight_decay",
+                self.weight_decay == "auto"
+                or (not isinstance(self.weight_decay, str) and self.weight_decay >= 0),
+                "'auto' or non-negative",
+            ),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("validation_fraction", 0 < self.validation_fraction < 1, "in (0, 1)"),
             ("patience", self.patience >= 1, "at least 1"),
