@@ -280,3 +280,46 @@ def test_a_tuned_strategy_decides_as_in_the_library() -> None:
         assert [[d["label"] for d in p] for p in got["predictions"]] == [
             [name for name, _ in row] for row in model.predict_labels(X, threshold=0.9)
         ]
+
+
+def test_admission_sheds_before_reading_the_body() -> None:
+    slow = ToyLinearTagger(delay=0.1).fit(DATA.X, DATA.Y)
+    app = create_app(slow, limits=ServeLimits(max_inflight=3))
+    responses = asyncio.run(_burst(app, [{"instances": [row]} for row in DATA.X[:12].tolist()]))
+    shed = [r for r in responses if r.status_code == 503]
+    assert shed and "predictions in flight (limit 3)" in shed[0].json()["error"]
+    assert shed[0].headers["retry-after"] == "1"
+
+
+def test_a_lagging_event_loop_sheds_predictions_but_not_health(model: ToyLinearTagger) -> None:
+    from tagwise.serve._guard import Admission
+
+    app = create_app(model, limits=ServeLimits(max_loop_lag_s=0.05))
+    with TestClient(app) as c:
+        loads = []
+        stack = app.middleware_stack
+        while stack is not None and not loads:
+            if isinstance(stack, Admission):
+                loads.append(stack.load)
+            stack = getattr(stack, "app", None)
+        loads[0].lag_s = 1.0
+        r = c.post("/v1/predict", json={"instances": [[0.0] * 5]})
+        assert r.status_code == 503 and "event loop 1000 ms behind" in r.json()["error"]
+        assert c.get("/health/live").status_code == 200
+
+
+def test_the_lag_probe_keeps_the_window_minimum() -> None:
+    from tagwise.serve._guard import LoadState, monitor_lag
+
+    async def scenario() -> float:
+        load = LoadState(max_inflight=1, max_lag_s=0.1)
+        probe = asyncio.create_task(monitor_lag(load, interval=0.01, window=0.3))
+        await asyncio.sleep(0.05)
+        import time
+
+        time.sleep(0.2)  # one stall blocks the loop…
+        await asyncio.sleep(0.03)
+        probe.cancel()
+        return load.lag_s
+
+    assert asyncio.run(scenario()) < 0.05  # …but the window's minimum ignores a single stall

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +37,22 @@ class LoadState:
     shed_lag: int = 0
 
 
-async def monitor_lag(load: LoadState, interval: float = 0.02) -> None:
-    """Measure how late the event loop wakes a sleeping task; runs until cancelled."""
+async def monitor_lag(load: LoadState, interval: float = 0.02, window: float = 0.5) -> None:
+    """Measure how late the event loop wakes a sleeping task; runs until cancelled.
+
+    ``load.lag_s`` is the *smallest* lag of the last ``window`` seconds, as CoDel judges a queue
+    by its minimum sojourn time: one stall (a GC pause, a busy neighbour on the machine) does
+    not shed anything, a standing backlog — every sample late — does.
+    """
+    samples: deque[tuple[float, float]] = deque()
     while True:
         start = time.perf_counter()
         await asyncio.sleep(interval)
-        load.lag_s = max(0.0, time.perf_counter() - start - interval)
+        now = time.perf_counter()
+        samples.append((now, max(0.0, now - start - interval)))
+        while samples[0][0] < now - window:
+            samples.popleft()
+        load.lag_s = min(lag for _, lag in samples)
 
 
 _SHED_HEADERS = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
