@@ -2,11 +2,13 @@
 
 Official splits, each test split scored once. Every choice is made on training-side data only:
 
-* **Reuters-21578 / R90** — TF-IDF (word uni+bigrams, sublinear tf) → an L2-loss linear SVM
-  per label (liblinear through scikit-learn; see ``LinearSVM`` below) → per-label F1
-  thresholds tuned on 3-fold out-of-fold scores of the training set; every document keeps at
-  least its best label (every R90 document has one). ``C`` is picked from a small grid by the
-  out-of-fold micro-F1 on the training set (``--grid``; the chosen value is printed).
+* **Reuters-21578 / R90** — TF-IDF (word uni+bigrams, sublinear tf; ``--char`` adds char
+  2-5-grams) → tagwise's ``LinearOneVsRest`` (``--loss squared_hinge``: an L2-loss linear SVM
+  per label, or ``logistic``) → per-label F1 thresholds tuned on 3-fold out-of-fold scores of
+  the training set (``--strategy``); every document keeps at least its best label (every R90
+  training document has one). ``C`` is picked from a small grid by the out-of-fold micro-F1 on
+  the training set (``--grid``; the chosen value is printed). ``--peer`` adds a row with one
+  scikit-learn ``LinearSVC`` (liblinear) per label in place of tagwise's solver, same C.
 * **GoEmotions** — TF-IDF (word uni+bigrams) next to all-MiniLM-L6-v2 sentence embeddings
   (``CombinedFeaturizer``) → LinearOneVsRest (logistic) → per-label thresholds tuned on the
   official dev split (``TextClassifier.fit(..., X_val=dev, Y_val=...)``).
@@ -23,6 +25,7 @@ is measured with the cache switched off: "batch" predicts the whole test split i
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -40,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from tagwise.data import load_dataset  # noqa: E402
 from tagwise.metrics import macro_f1, micro_f1  # noqa: E402
-from tagwise.models import LinearOneVsRest  # noqa: E402
+from tagwise.models import LinearOneVsRest, make_model  # noqa: E402
 from tagwise.text import (  # noqa: E402
     CombinedFeaturizer,
     SentenceEmbedder,
@@ -54,12 +57,11 @@ CACHE = ROOT / "benchmarks" / ".cache"
 
 
 class LinearSVM(BaseEstimator):
-    """One scikit-learn LinearSVC per label (liblinear), scores squashed to [0, 1].
+    """Peer: one scikit-learn LinearSVC per label (liblinear), scores squashed to [0, 1].
 
-    Used for Reuters in place of ``LinearOneVsRest(loss="squared_hinge")``, whose solver returns
-    NaN scores on some of these folds (a zero Hessian diagonal for the intercept of a label with
-    no margin violations; reported to the models owner). ``predict_proba`` is ``sigmoid(score)``,
-    a monotone score, which is all the per-label thresholds need. Labels without positives in
+    A reference row next to tagwise's ``LinearOneVsRest(loss="squared_hinge")`` (liblinear
+    penalises the intercept, tagwise does not). ``predict_proba`` is ``sigmoid(score)``, a
+    monotone score, which is all the per-label thresholds need. Labels without positives in
     training score 0.
     """
 
@@ -81,7 +83,19 @@ class LinearSVM(BaseEstimator):
         return 1.0 / (1.0 + np.exp(-(np.asarray(X @ self.coef_) + self.intercept_)))
 
 
-def reuters(args: argparse.Namespace) -> dict[str, Any]:
+def _reuters_model(args: argparse.Namespace, C: float, peer: bool = False) -> Any:
+    if peer:
+        return LinearSVM(C=C)
+    return make_model("linear", loss=args.loss, C=C, class_weight=args.class_weight)
+
+
+def _strategy(args: argparse.Namespace) -> Any:
+    """``--strategy`` as a spec string (``per_label:5``) or JSON (``{"name": ...}``)."""
+    spec = json.loads(args.strategy) if args.strategy.startswith("{") else args.strategy
+    return make_strategy(spec, at_least_one=True)
+
+
+def reuters(args: argparse.Namespace) -> list[dict[str, Any]]:
     train = load_dataset("reuters21578", "train", home=args.data)
     test = load_dataset("reuters21578", "test", home=args.data)
     featurizer = TfidfFeaturizer(char_ngram_range=(2, 5) if args.char else None)
@@ -91,30 +105,41 @@ def reuters(args: argparse.Namespace) -> dict[str, Any]:
         X = featurizer.fit_transform(train.text)
         scores = {}
         for C in args.grid:
-            oof = out_of_fold_scores(LinearSVM(C=C), X, train.Y, cv=3, random_state=0)
-            strategy = make_strategy("per_label")
-            strategy.at_least_one = True
-            scores[C] = micro_f1(train.Y, strategy.fit(train.Y, oof).apply(oof))
+            oof = out_of_fold_scores(_reuters_model(args, C), X, train.Y, cv=3, random_state=0)
+            scores[C] = micro_f1(train.Y, _strategy(args).fit(train.Y, oof).apply(oof))
             print(f"  reuters: C={C} out-of-fold micro-F1 {scores[C]:.4f}", flush=True)
         best_c = max(scores, key=scores.__getitem__)
     select_s = time.perf_counter() - t0
-    model = ThresholdedClassifier(
-        LinearSVM(C=best_c),
-        strategy="per_label",
-        cv=3,
-        at_least_one=True,
-        random_state=0,
-    )
-    clf = TextClassifier(featurizer, model)
-    t0 = time.perf_counter()
-    clf.fit(train.text, train.Y)
-    fit_s = time.perf_counter() - t0
     features = "word+char" if args.char else "word"
-    name = f"TF-IDF ({features}) → linear SVM (C={best_c}) → per-label thr."
-    row = score("Reuters-21578 R90", name, clf, test)
-    row["train_s"] = fit_s
-    row["note"] = f"C chosen by 3-fold OOF on train in {select_s:.0f} s" if select_s > 1 else ""
-    return row
+    cw = f", class_weight={args.class_weight}" if args.class_weight else ""
+    rows = []
+    for peer in [False, True] if args.peer else [False]:
+        model = ThresholdedClassifier(
+            _reuters_model(args, best_c, peer),
+            strategy=_strategy(args),
+            at_least_one=True,
+            cv=3,
+            random_state=0,
+        )
+        clf = TextClassifier(featurizer, model)
+        t0 = time.perf_counter()
+        clf.fit(train.text, train.Y)
+        fit_s = time.perf_counter() - t0
+        learner = (
+            "sklearn LinearSVC per label (peer)"
+            if peer
+            else f"tagwise LinearOneVsRest {args.loss}{cw}"
+        )
+        name = f"TF-IDF ({features}) → {learner} (C={best_c}) → {args.strategy} thr., ≥1 label"
+        row = score("Reuters-21578 R90", name, clf, test)
+        row["train_s"] = fit_s
+        row["note"] = (
+            f"C chosen by 3-fold OOF on train in {select_s:.0f} s"
+            if select_s > 1 and not peer
+            else ("same C" if peer else "")
+        )
+        rows.append(row)
+    return rows
 
 
 def goemotions(args: argparse.Namespace) -> dict[str, Any]:
@@ -133,7 +158,7 @@ def goemotions(args: argparse.Namespace) -> dict[str, Any]:
     row = score("GoEmotions", name, clf, test)
     row["train_s"] = fit_s
     row["note"] = "embeddings from the disk cache" if warm else "embeddings computed in this run"
-    return row
+    return [row]
 
 
 def _cache_is_warm(embedder: SentenceEmbedder, texts: list[str]) -> bool:
@@ -186,6 +211,16 @@ def main() -> None:
         help="C values tried for Reuters (out-of-fold on train)",
     )
     parser.add_argument("--char", action="store_true", help="Reuters: add char 2-5-grams")
+    parser.add_argument(
+        "--loss", default="squared_hinge", choices=["squared_hinge", "logistic"], help="Reuters"
+    )
+    parser.add_argument("--class-weight", default=None, help="Reuters: e.g. balanced")
+    parser.add_argument(
+        "--strategy", default="per_label", help="Reuters threshold strategy (tagwise.thresholds)"
+    )
+    parser.add_argument(
+        "--peer", action="store_true", help="Reuters: add the scikit-learn LinearSVC row"
+    )
     parser.add_argument("--go-c", type=float, default=10.0, help="C of the GoEmotions model")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
@@ -196,7 +231,9 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", category=UserWarning)
-    rows = [{"reuters": reuters, "goemotions": goemotions}[d](args) for d in args.datasets]
+    rows = [
+        r for d in args.datasets for r in {"reuters": reuters, "goemotions": goemotions}[d](args)
+    ]
     print(
         "\n| dataset | CPU pipeline | micro-F1 | macro-F1 | train s | predict docs/s (batch) "
         "| predict docs/s (single) | note |"
