@@ -59,7 +59,7 @@ def test_train_and_predict_one_text(model_dir, capsys) -> None:
     record = json.loads(capsys.readouterr().out)
     assert record["labels"][0] == "oil"
     manifest = json.loads((model_dir / "manifest.json").read_text())
-    assert manifest["kind"] == "text" and manifest["metadata"]["input"] == "text"
+    assert manifest["kind"] == "text" and manifest["feature_schema"]["input"] == "text"
 
 
 def test_predict_text_file_and_stdin(model_dir, tmp_path, capsys, monkeypatch) -> None:

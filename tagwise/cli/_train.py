@@ -96,11 +96,12 @@ def train_command(
     explanation = getattr(estimator, "explanation_", None)
     if explanation:
         err_console.print(f"model: {explanation}")
+    # The model card (`tagwise inspect`) shows these; feature names and the input kind travel in
+    # the manifest's feature schema.
     metadata = {
-        "data": dataset.summary(),
-        "feature_names": dataset.feature_names,
+        "dataset": {**dataset.summary(), "source": cfg["data"].get("path", "reference problem")},
+        "description": f"tagwise train --model {cfg['model'].get('name')}",
         "fit_seconds": round(fit_seconds, 3),
-        "input": getattr(estimator, "_artifact_input", "features"),
     }
     save_model(estimator, output, config=cfg, metadata=metadata)
     summary = {"model_dir": str(output), "model": type(estimator).__name__, **metadata}

@@ -360,7 +360,8 @@ class MLPClassifier(MultiLabelClassifier):
         Xt = X if sp.issparse(X) else torch.from_numpy(X)
         out = np.empty((X.shape[0], len(self.classes_)), dtype=np.float64)
         step = 8192
-        work = step * sum(w.shape[0] * w.shape[1] * w.shape[2] for w in self.module_.weights)
+        rows = min(step, X.shape[0])  # a request of 8 rows is small work: one thread
+        work = rows * sum(w.shape[0] * w.shape[1] * w.shape[2] for w in self.module_.weights)
         with _torch_threads(self.n_threads, work), torch.no_grad():
             self.module_.eval()
             for start in range(0, X.shape[0], step):
@@ -457,6 +458,9 @@ def _torch_threads(n_threads: int | None, work: int) -> Any:
     before = torch.get_num_threads()
     if n_threads is None:
         n_threads = 1 if work < 50_000_000 else max(1, os.cpu_count() or 1)
+    if int(n_threads) == before:  # changing the pool has a cost of its own; skip when equal
+        yield
+        return
     torch.set_num_threads(int(n_threads))
     try:
         yield
