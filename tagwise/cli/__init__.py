@@ -1,4 +1,4 @@
-"""The ``tagwise`` command line. One subcommand per module; each only translates into a library call."""
+"""The ``tagwise`` command line: one subcommand per module, each a thin call into the library."""
 
 from tagwise.cli._app import app, main
 
