@@ -99,8 +99,12 @@ def load(root: Path, name: str, cache: Path | None = None):
         for part, M in zip(("Xtr", "Ytr", "Xte", "Yte"), (Xtr, Ytr, Xte, Yte)):
             if sp.issparse(M):
                 payload.update(
-                    {part + "_data": M.data, part + "_indices": M.indices,
-                     part + "_indptr": M.indptr, part + "_shape": np.asarray(M.shape)}
+                    {
+                        part + "_data": M.data,
+                        part + "_indices": M.indices,
+                        part + "_indptr": M.indptr,
+                        part + "_shape": np.asarray(M.shape),
+                    }
                 )
             else:
                 payload[part] = M

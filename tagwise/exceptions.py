@@ -37,7 +37,7 @@ class MissingDependencyError(TagwiseError, ImportError):
 
 
 class LabelWarning(UserWarning):
-    """Something about the labels deserves attention but is not an error (e.g. a label never seen)."""
+    """Something about the labels deserves attention but is not an error (e.g. an unseen label)."""
 
 
 def located(path: object, line: int | None, message: str) -> str:

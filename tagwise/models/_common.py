@@ -90,11 +90,12 @@ def check_number(
 ) -> Any:
     """Check that ``value`` is a (real or integer) number within [low, high] (or (low, high])."""
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(float(value)):
         what = "an integer" if integer else "a finite number"
         raise ConfigError(f"{name} must be {what}, got {value!r}.")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    if too_low or (high is not None and value > high):
+    v = float(value)
+    too_low = low is not None and (v <= low if low_open else v < low)
+    if too_low or (high is not None and v > high):
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
         bracket = "(" if low_open else "["

@@ -88,7 +88,8 @@ class _Design:
     def squares_back(self, M: np.ndarray) -> np.ndarray:
         """``[X, 1]^T M`` with every entry of X squared: the diagonal of X^T diag(m) X."""
         if self._sq is None:
-            self._sq = self.X.multiply(self.X).T if sp.issparse(self.X) else self.XT**2
+            X: Any = self.X
+            self._sq = X.multiply(X).T if sp.issparse(X) else self.XT**2
         top = np.asarray(self._sq @ M, dtype=np.float64)
         return np.vstack([top, M.sum(axis=0, keepdims=True, dtype=np.float64)])
 
