@@ -82,6 +82,7 @@ MODEL_KINDS: dict[str, str] = {
     "rakel": "tagwise.models._powerset:RakelClassifier",
     "auto": "tagwise.models._auto:AutoClassifier",
     "mlknn": "tagwise.models._knn:MLkNN",
+    "blend": "tagwise.models._blend:BlendClassifier",
     "thresholded": "tagwise.thresholds._classifier:ThresholdedClassifier",
     # text (issue 6): the pipeline, its featurizers (nested artifacts), the fine-tuned encoder
     "text": "tagwise.text._pipeline:TextClassifier",

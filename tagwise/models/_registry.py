@@ -37,6 +37,11 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any], str]] = {
         "RAkEL: label powerset on random k-labelsets",
     ),
     "mlknn": ("tagwise.models._knn:MLkNN", {}, "ML-kNN (Zhang & Zhou 2007)"),
+    "blend": (
+        "tagwise.models._blend:BlendClassifier",
+        {},
+        "weighted average of several models' probabilities",
+    ),
     "transformer": (
         "tagwise.text._finetune:TransformerClassifier",
         {},
