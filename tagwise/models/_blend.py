@@ -83,7 +83,7 @@ class BlendClassifier(MultiLabelClassifier):
         return w / w.sum()
 
     def fit(self, X: Any, Y: Any) -> BlendClassifier:
-        """Fit a clone of every member on (X, Y); X (n_samples, n_features), Y (n_samples, n_labels)."""
+        """Fit a clone of every member on X (n_samples, n_features), Y (n_samples, n_labels)."""
         weights = self._check_params()
         validate_fit_data(self, X, Y)
         self.estimators_ = [clone(m).fit(X, Y) for m in self.estimators or []]
