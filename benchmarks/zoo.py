@@ -216,6 +216,10 @@ def worker(what: str, who: str, name: str, out: str) -> None:
         from tagwise.models import RakelClassifier
 
         P = RakelClassifier(k=3, C=1.0, random_state=0).fit(Xtr, Ytr).predict(Xte).astype(float)
+    elif what == "lp" and who == "ours":  # tagwise's own label powerset, beside RAkEL
+        from tagwise.models import LabelPowerset
+
+        P = LabelPowerset(C=1.0).fit(Xtr, Ytr).predict(Xte).astype(float)
     elif what == "rakel":  # the peer: scikit-multilearn's label powerset
         from sklearn.linear_model import LogisticRegression
         from skmultilearn.problem_transform import LabelPowerset as PeerLP
@@ -265,10 +269,13 @@ def speed(what: list[str], datasets: list[str]) -> None:
                     f"micro-F1 tagwise {micro_f1(Yte, (P >= 0.5).astype(int)):.4f} vs "
                     f"peer {micro_f1(Yte, (Q >= 0.5).astype(int)):.4f}"
                 )
-            else:
+            else:  # RAkEL and tagwise's LP, both against the peer's LP (run once)
+                lp, R = run_worker("lp", "ours", name, tmp)
                 note = (
                     f"subset acc. RAkEL {subset_accuracy(Yte, P.astype(int)):.4f} vs "
-                    f"peer LP {subset_accuracy(Yte, Q.astype(int)):.4f}"
+                    f"peer LP {subset_accuracy(Yte, Q.astype(int)):.4f}; tagwise LP "
+                    f"{lp['seconds']:.2f} s, +{lp['peak_mib']:.0f} MiB, subset acc. "
+                    f"{subset_accuracy(Yte, R.astype(int)):.4f}"
                 )
             print(
                 f"| {w} | {name} | {ours['seconds']:.2f} | {peer['seconds']:.2f} | "
