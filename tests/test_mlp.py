@@ -13,7 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from tagwise import ConfigError, DataFormatError, LabelWarning, make_multilabel
 from tagwise.io import load_model, save_model
 from tagwise.models import MLPClassifier
-from tagwise.models._common import MULTILABEL_EXPECTED_FAILURES
+from tagwise.models._common import expected_failures
 
 FAST = dict(hidden_layer_sizes=(16,), epochs=5, batch_size=32, random_state=0)
 
@@ -26,7 +26,7 @@ def data():
 
 @parametrize_with_checks(
     [MLPClassifier(hidden_layer_sizes=(8,), epochs=3, random_state=0)],
-    expected_failed_checks=lambda est: MULTILABEL_EXPECTED_FAILURES,
+    expected_failed_checks=lambda est: expected_failures(),
 )
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
