@@ -260,3 +260,13 @@ def test_auto_weight_decay_is_off_for_unstandardised_sparse_input(data):
     assert MLPClassifier(weight_decay=0.1)._weight_decay(sp.csr_matrix(X)) == 0.1
     with pytest.raises(ConfigError, match="weight_decay must be 'auto' or non-negative"):
         MLPClassifier(**{**FAST, "weight_decay": -1.0}).fit(X, Y)
+
+
+def test_weighted_bce_weights_come_from_each_models_own_rows(data):
+    X, Y = data
+    est = MLPClassifier(**{**FAST, "loss": "weighted_bce"})
+    sets = [np.arange(0, 150), np.arange(150, 300)]
+    stacked = est.fit_many(X, Y, sets)
+    for rows, model in zip(sets, stacked):
+        alone = clone(est).fit(X[rows], Y[rows])
+        np.testing.assert_allclose(model.predict_proba(X), alone.predict_proba(X), atol=1e-4)

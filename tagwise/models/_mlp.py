@@ -249,7 +249,10 @@ class MLPClassifier(MultiLabelClassifier):
                 validation_fraction=self.validation_fraction,
                 patience=self.patience,
             )
-            loss_fn = make_loss(self.loss, Y=Yt)
+            # Losses that look at label frequencies see each model's own training rows only.
+            loss_fn = make_loss(
+                self.loss, Y=[Yt[torch.as_tensor(rows, device=device)] for rows in train_sets]
+            )
             callback = on_epoch
             if self.verbose:
                 callback = _verbose_callback(on_epoch, self.epochs)

@@ -52,11 +52,20 @@ def positive_weights(Y: torch.Tensor, max_weight: float = 10.0) -> torch.Tensor:
     return (neg / pos.clamp(min=1.0)).clamp(min=1.0, max=float(max_weight))
 
 
-def weighted_bce(Y: torch.Tensor | None = None, max_weight: float = 10.0, **_: Any) -> LossFn:
-    """BCE with automatic positive weights per label (inverse frequency, clipped)."""
+def weighted_bce(
+    Y: torch.Tensor | list[torch.Tensor] | None = None, max_weight: float = 10.0, **_: Any
+) -> LossFn:
+    """BCE with automatic positive weights per label (inverse frequency, clipped).
+
+    ``Y`` is the training label matrix, or one per stacked model (each model's weights then come
+    from its own training rows only, e.g. its CV fold), giving weights of shape (G, 1, n_labels).
+    """
     if Y is None:
         raise ConfigError("loss 'weighted_bce' needs the training labels to set its weights.")
-    weights = positive_weights(Y, max_weight)
+    if isinstance(Y, list):
+        weights = torch.stack([positive_weights(y, max_weight) for y in Y])[:, None, :]
+    else:
+        weights = positive_weights(Y, max_weight)
 
     def loss(
         logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None
