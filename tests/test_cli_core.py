@@ -246,3 +246,31 @@ def test_train_without_model_picks_one_and_says_why(capsys, tmp_path, csv_file):
     assert "model: " in err and " — " in err
     config = json.loads((model_dir / "config.json").read_text())
     assert config["model"]["name"] != "auto"  # the resolved config records the concrete choice
+
+
+def test_cv_on_raw_text(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    words = {"sports": ["ball", "game", "team"], "politics": ["vote", "law", "party"]}
+    rows = []
+    for _ in range(60):
+        labels = [name for name in words if rng.random() < 0.5] or ["sports"]
+        text = " ".join(rng.choice(words[name]) for name in labels for _ in range(4))
+        rows.append(json.dumps({"text": text, "labels": labels}))
+    path = tmp_path / "docs.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = run(
+        capsys,
+        "cv",
+        str(path),
+        "--text",
+        "text",
+        "--labels",
+        "labels",
+        "--folds",
+        "3",
+        "--repeats",
+        "1",
+        "--json",
+    )
+    assert code == 0, err
+    assert "TF-IDF" in err and json.loads(out)["summary"]["micro_f1"]["mean"] > 0.8

@@ -97,6 +97,16 @@ def build_model(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
     return make_model(name, **params)
 
 
+def for_input(estimator: Any, config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
+    """For raw-text data, ``estimator`` behind the [train] featurizer (default TF-IDF); text-native
+    models (e.g. ``transformer``) and feature data are returned unchanged."""
+    if dataset.X is not None or getattr(estimator, "_artifact_input", "features") == "text":
+        return estimator
+    from tagwise.text import text_pipeline
+
+    return text_pipeline(estimator, config["train"].get("featurizer", "tfidf"))
+
+
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
     """A transient progress bar on stderr; yields ``update(done, total)``."""

@@ -66,7 +66,7 @@ def cv_command(
         if value is not None:
             cfg["cv"][key] = value
     dataset = c.load_data(cfg)
-    estimator = c.build_model(cfg, dataset)
+    estimator = c.for_input(c.build_model(cfg, dataset), cfg, dataset)
     n_splits, n_repeats = int(cfg["cv"]["n_splits"]), int(cfg["cv"]["n_repeats"])
     splitter = resolve_cv(
         (n_splits, n_repeats) if n_repeats > 1 else n_splits, random_state=cfg["cv"]["random_state"]

@@ -75,10 +75,7 @@ def train_command(
             random_state=cfg["cv"].get("random_state"),
         )
     X = dataset.X if dataset.X is not None else dataset.text
-    if dataset.X is None and getattr(estimator, "_artifact_input", "features") != "text":
-        from tagwise.text import text_pipeline  # raw text: featurizer + the chosen model
-
-        estimator = text_pipeline(estimator, cfg["train"].get("featurizer", "tfidf"))
+    estimator = c.for_input(estimator, cfg, dataset)
     epochs = getattr(estimator, "epochs", None)
     t0 = time.perf_counter()
     with c.progress(f"training {cfg['model'].get('name', 'mlp')}", total=epochs) as update:

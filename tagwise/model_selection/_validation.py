@@ -118,6 +118,15 @@ def _splits(cv: Any, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def _rows(X: Any) -> Any:
+    """Features checked as usual; raw texts (a sequence of str, for text pipelines) kept as a
+    1-D object array so that folds can index them."""
+    if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.ndim == 1):
+        if len(X) and all(isinstance(x, str) for x in X):
+            return np.asarray(X, dtype=object)
+    return check_features(X)
+
+
 def _fit_fold(estimator: Any, X: Any, Y: Any, train: np.ndarray) -> Any:
     return clone(estimator).fit(X[train], Y[train])
 
@@ -151,7 +160,7 @@ def cross_validate(
     on_progress : callable(done, total), optional
         Called as folds (or, for stacked training, epochs) complete — drives progress bars.
     """
-    X = check_features(X)
+    X = _rows(X)
     Y = check_targets(Y)
     check_same_length(X, Y)
     splits = _splits(resolve_cv(cv, random_state=random_state), X, Y)
