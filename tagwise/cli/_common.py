@@ -85,7 +85,7 @@ def build_model(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
     params = dict(config["model"])
     name = params.pop("name", "auto")
     if name == "auto":
-        from tagwise.models._auto import choose_model
+        from tagwise.models import choose_model
 
         if dataset.X is None:
             name, reason = "linear", "raw text: TF-IDF features with a linear one-vs-rest model"
