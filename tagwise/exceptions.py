@@ -6,6 +6,8 @@ derive from :class:`ValueError` so generic ``except ValueError`` code keeps work
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "ConfigError",
     "DataFormatError",
@@ -13,6 +15,8 @@ __all__ = [
     "MissingDependencyError",
     "ModelFormatError",
     "TagwiseError",
+    "did_you_mean",
+    "located",
 ]
 
 
@@ -44,3 +48,13 @@ def located(path: object, line: int | None, message: str) -> str:
     """Format ``message`` prefixed with ``path:line`` (or just ``path``) for data errors."""
     where = f"{path}:{line}" if line is not None else f"{path}"
     return f"{where}: {message}"
+
+
+def did_you_mean(value: object, choices: Iterable[object]) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` (case-insensitive: "c" suggests
+    "C"), or an empty string when none is close."""
+    import difflib
+
+    lowered = {str(c).lower(): c for c in choices}
+    close = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=0.5)
+    return f" Did you mean {lowered[close[0]]!r}?" if close else ""

@@ -10,8 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from tagwise.base import MultiLabelMixin
-from tagwise.exceptions import ConfigError
-from tagwise.models._registry import did_you_mean
+from tagwise.exceptions import ConfigError, did_you_mean
 
 __all__ = [
     "MULTILABEL_EXPECTED_FAILURES",

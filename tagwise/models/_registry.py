@@ -6,13 +6,12 @@ import PyTorch: the neural model's module is imported only when the name "mlp" i
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Any
 
-from tagwise.exceptions import ConfigError
+from tagwise.exceptions import ConfigError, did_you_mean
 
-__all__ = ["MODEL_NAMES", "did_you_mean", "make_model", "model_class"]
+__all__ = ["MODEL_NAMES", "make_model", "model_class"]
 
 # name → ("module:Class", extra default params for that name, one-line description)
 MODEL_NAMES: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -48,13 +47,6 @@ MODEL_NAMES: dict[str, tuple[str, dict[str, Any], str]] = {
         "fine-tuned MiniLM sentence encoder with a multi-label head (raw text)",
     ),
 }
-
-
-def did_you_mean(value: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` Did you mean 'x'?`` for the closest choice, or an empty string when none is close."""
-    lowered = {str(c).lower(): c for c in choices}  # "c" should suggest "C"
-    close = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=0.5)
-    return f" Did you mean {lowered[close[0]]!r}?" if close else ""
 
 
 def model_class(name: str) -> type:

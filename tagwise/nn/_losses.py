@@ -6,14 +6,13 @@ to one loss per model, shape (G,): the mean over labels and valid rows.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
-from tagwise.exceptions import ConfigError
+from tagwise.exceptions import ConfigError, did_you_mean
 
 __all__ = ["LOSSES", "LossFn", "make_loss", "positive_weights"]
 
@@ -135,8 +134,7 @@ def make_loss(name: str, **options: Any) -> LossFn:
     """The loss called ``name``; an unknown name is a ConfigError with a did-you-mean."""
     factory = LOSSES.get(name)
     if factory is None:
-        close = difflib.get_close_matches(name, list(LOSSES), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(name, LOSSES)
         raise ConfigError(
             f"unknown loss {name!r}; choose one of {', '.join(sorted(LOSSES))}.{hint}"
         )
