@@ -13,7 +13,7 @@ from tagwise._validation import check_features, check_same_length, check_targets
 from tagwise.data._labels import LabelSpace
 from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning
 
-__all__ = ["MultiLabelMixin", "validate_fit_data"]
+__all__ = ["MultiLabelMixin", "fitted_thresholds", "validate_fit_data"]
 
 
 def _encode_targets(Y: Any) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
@@ -60,6 +60,16 @@ def validate_fit_data(
             stacklevel=3,
         )
     return X, Y
+
+
+def fitted_thresholds(threshold: float, Y: Any) -> np.ndarray:
+    """Per-label decision thresholds after fitting on 0/1 ``Y`` (n_samples, n_labels).
+
+    ``threshold`` for every label that has a positive in ``Y``; infinity (never predicted) for a
+    label without one, as the :class:`LabelWarning` of :func:`validate_fit_data` promises.
+    """
+    seen = np.asarray(Y.sum(axis=0)).ravel() > 0
+    return np.where(seen, float(threshold), np.inf)
 
 
 class MultiLabelMixin:

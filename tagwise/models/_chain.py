@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.exceptions import ConfigError
 from tagwise.models._common import (
     MultiLabelClassifier,
@@ -158,7 +158,7 @@ class ClassifierChain(_ChainParams):
         rng = np.random.default_rng(self.random_state)
         self.order_ = _resolve_order(self.order, Y.shape[1], rng)
         self.coef_, self.intercept_, self.n_iter_ = _fit_chain(self, to_float64(X), Y, self.order_)
-        self.thresholds_ = np.full(Y.shape[1], float(self.threshold))
+        self.thresholds_ = fitted_thresholds(self.threshold, Y)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -251,7 +251,7 @@ class EnsembleOfChains(_ChainParams):
         self.orders_ = np.stack(orders)
         self.coefs_ = np.stack(coefs)
         self.intercepts_ = np.stack(intercepts)
-        self.thresholds_ = np.full(L, float(self.threshold))
+        self.thresholds_ = fitted_thresholds(self.threshold, Y)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:

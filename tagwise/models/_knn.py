@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.models._common import (
     MultiLabelClassifier,
     check_choice,
@@ -285,7 +285,7 @@ class MLkNN(MultiLabelClassifier):
         c_false = c_false.reshape(L, k + 1)
         self.cond_true_ = (s + c_true) / (s * (k + 1) + c_true.sum(axis=1, keepdims=True))
         self.cond_false_ = (s + c_false) / (s * (k + 1) + c_false.sum(axis=1, keepdims=True))
-        self.thresholds_ = np.full(L, float(self.threshold))
+        self.thresholds_ = fitted_thresholds(self.threshold, self.Y_fit_)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.models._common import (
     MULTILABEL_EXPECTED_FAILURES,
     MultiLabelClassifier,
@@ -183,7 +183,7 @@ class LinearOneVsRest(MultiLabelClassifier):
             tol=float(self.tol),
             max_iter=int(self.max_iter),
         )
-        self.thresholds_ = np.full(self.coef_.shape[1], float(self.threshold))
+        self.thresholds_ = fitted_thresholds(self.threshold, Y)
         return self
 
     def decision_function(self, X: Any) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.exceptions import ConfigError
 from tagwise.models._common import MultiLabelClassifier
 
@@ -265,9 +265,7 @@ class MLPClassifier(MultiLabelClassifier):
                 module if E * len(models) == 1 else module.select(slice(g * E, (g + 1) * E)).eval()
             )
             model.history_ = histories[g]
-            # A label without a positive among the model's training rows is never predicted.
-            seen = np.asarray(Y[train_sets[g * E]].sum(axis=0)).ravel() > 0
-            model.thresholds_ = np.where(seen, float(self.threshold), np.inf)
+            model.thresholds_ = fitted_thresholds(self.threshold, Y[train_sets[g * E]])
             model.device_ = str(device)
 
     def _hidden_sizes(self, n_labels: int) -> tuple[int, ...]:
