@@ -8,7 +8,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.exceptions import ConfigError, ModelFormatError
 from tagwise.models._common import (
     MultiLabelClassifier,
@@ -98,7 +98,7 @@ class BinaryRelevance(MultiLabelClassifier):
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_one)(base, X, Yd[:, j]) for j in range(Yd.shape[1])
         )
-        self.thresholds_ = np.full(Yd.shape[1], float(self.threshold))
+        self.thresholds_ = fitted_thresholds(self.threshold, Yd)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
