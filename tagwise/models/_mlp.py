@@ -228,7 +228,9 @@ class MLPClassifier(MultiLabelClassifier):
                 label_embedding_dim=r,
             )
             if self._standardizes(X):
-                shift, scale = _column_stats(X, train_sets)
+                # One pass per distinct row set; ensemble members share their set's statistics.
+                shift, scale = _column_stats(X, train_sets[::E])
+                shift, scale = np.repeat(shift, E, axis=0), np.repeat(scale, E, axis=0)
                 module.set_input_scaling(torch.from_numpy(shift), torch.from_numpy(scale))
             module.to(device)
             Xt = (
