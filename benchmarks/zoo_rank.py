@@ -30,17 +30,32 @@ from zoo import load, out_of_fold, precision_at
 CACHE = Path(tempfile.gettempdir()) / "tagwise-zoo-rank"
 
 
-def candidates() -> dict[str, object]:
-    """Generic candidates: the linear C grid and MLPs with the default weight decay ("auto")."""
+def candidates(n_labels: int) -> dict[str, object]:
+    """Generic candidates: the linear C grid and MLPs with the default weight decay ("auto").
+
+    Few-label sets (<= 100 labels, where AutoClassifier also considers them) add full-length MLPs
+    (BCE and asymmetric loss), an ensemble of chains and ML-kNN: cheap at that size.
+    """
     from tagwise.models import make_model
 
-    return {
+    out = {
         "linear C=0.1": make_model("linear", C=0.1),
         "linear C=0.3": make_model("linear", C=0.3),
         "linear C=1": make_model("linear", C=1.0),
         "mlp 30ep": make_model("mlp", epochs=30, random_state=0),
         "mlp 512 30ep": make_model("mlp", hidden_layer_sizes=[512], epochs=30, random_state=0),
     }
+    if n_labels <= 100:
+        out.update(
+            {
+                "mlp": make_model("mlp", random_state=0),
+                "mlp asymmetric": make_model("mlp", loss="asymmetric", random_state=0),
+                "mlp 512": make_model("mlp", hidden_layer_sizes=[512], random_state=0),
+                "ecc 10 C=0.1": make_model("ecc", C=0.1, n_chains=10, random_state=0),
+                "mlknn k=10": make_model("mlknn", k=10),
+            }
+        )
+    return out
 
 
 def cached(key: str, compute) -> tuple[np.ndarray, float]:
@@ -63,7 +78,7 @@ def run(name: str, n_folds: int, only: str | None) -> None:
     Xtr, Ytr, Xte, Yte = load(name)
     folds = list(KFold(n_folds, shuffle=True, random_state=0).split(Xtr))
     oof, test, secs = {}, {}, {}
-    for label, model in candidates().items():
+    for label, model in candidates(Ytr.shape[1]).items():
         if only and not any(o in label for o in only.split(",")):
             continue
         oof[label], _ = cached(
