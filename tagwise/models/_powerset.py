@@ -4,8 +4,8 @@ Label powerset (LP) turns every distinct label *set* seen in training into one c
 multi-class problem. RAkEL does the same on small random label subsets (k-labelsets) and lets
 the subsets vote. Each (k-)labelset is a softmax regression; all of them share X, so RAkEL here
 fits every labelset's softmax at once as one "block-softmax" model — a single weight matrix whose
-column blocks are the labelsets' classes — with one L-BFGS run (scipy), not one model per
-labelset. LP is the special case of one block holding all labels.
+column blocks are the labelsets' classes — with one L-BFGS run, not one model per
+labelset (see ``_block_softmax``). LP is the special case of one block holding all labels.
 
 **Combinations never seen in training.** LP can only predict a label set that occurred in the
 training data: an unseen combination has probability 0 and is never output. RAkEL relaxes this:
@@ -17,14 +17,13 @@ RAkEL the mean of those marginals over the labelsets that contain the label.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from tagwise.base import validate_fit_data
 from tagwise.exceptions import ConfigError
+from tagwise.models._block_softmax import block_softmax, fit_block_softmax
 from tagwise.models._common import (
     MultiLabelClassifier,
     check_choice,
@@ -50,100 +49,6 @@ def _encode_blocks(
         sizes.append(len(combos))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     return np.stack(codes, axis=1), tables, offsets
-
-
-def _block_softmax(Z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    P = np.empty_like(Z)
-    for a, b in itertools.pairwise(offsets):
-        block = Z[:, a:b]
-        P[:, a:b] = np.exp(block - logsumexp(block, axis=1, keepdims=True))
-    return P
-
-
-def _fit_block_softmax(
-    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float, max_iter: int, tol: float
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """L2-regularised softmax regression per block, all blocks in one L-BFGS run.
-
-    Minimises ``(C * sum of cross-entropies + 0.5 ||W||^2) / n`` (intercepts unpenalised) over
-    the stacked weights of every block; each evaluation is one product with X and one with X.T
-    (sparse X stays sparse).
-    """
-    n, d = X.shape
-    K = int(offsets[-1])
-    rows = np.arange(n)[:, None]
-    cols = codes + offsets[:-1]
-    XT = X.T
-
-    def objective(W: np.ndarray) -> tuple[float, np.ndarray]:
-        Z = np.asarray(X @ W[:-1]) + W[-1]
-        loss = 0.0
-        R = np.empty_like(Z)
-        for a, e in itertools.pairwise(offsets):
-            block = Z[:, a:e]
-            lse = logsumexp(block, axis=1, keepdims=True)
-            R[:, a:e] = np.exp(block - lse)
-            loss += float(lse.sum())
-        loss -= float(Z[rows, cols].sum())
-        R[rows, cols] -= 1.0
-        G = np.vstack([np.asarray(XT @ R) * C + W[:-1], C * R.sum(axis=0, keepdims=True)])
-        return (C * loss + 0.5 * float(np.sum(W[:-1] ** 2))) / n, G / n
-
-    counts = np.zeros(K)
-    for i, (a, e) in enumerate(itertools.pairwise(offsets)):
-        counts[a:e] = np.bincount(codes[:, i], minlength=e - a)
-    W0 = np.zeros((d + 1, K))
-    W0[-1] = np.log(counts / n + 1e-9)  # start at the class frequencies
-    W, n_iter = _lbfgs(objective, W0, max_iter, tol)
-    return W[:-1], W[-1].copy(), n_iter
-
-
-def _lbfgs(
-    fun: Any, x: np.ndarray, max_iter: int, tol: float, memory: int = 10
-) -> tuple[np.ndarray, int]:
-    """Plain L-BFGS (Nocedal & Wright, Alg. 7.4) with Armijo backtracking, on arrays."""
-    f, g = fun(x)
-    s_hist: list[np.ndarray] = []
-    y_hist: list[np.ndarray] = []
-    g0 = max(float(np.abs(g).max()), 1e-12)
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
-        if float(np.abs(g).max()) <= tol * g0:
-            break
-        q = g.copy()
-        alphas = []
-        for s, y in zip(reversed(s_hist), reversed(y_hist), strict=True):
-            a = float(np.vdot(s, q)) / float(np.vdot(y, s))
-            alphas.append(a)
-            q -= a * y
-        if s_hist:
-            q *= float(np.vdot(s_hist[-1], y_hist[-1])) / float(np.vdot(y_hist[-1], y_hist[-1]))
-        else:
-            q /= max(float(np.linalg.norm(g)), 1e-12)  # first step of unit length
-        for s, y, a in zip(s_hist, y_hist, reversed(alphas), strict=True):
-            q += s * (a - float(np.vdot(y, q)) / float(np.vdot(y, s)))
-        direction = -q
-        slope = float(np.vdot(g, direction))
-        if slope >= 0:  # not a descent direction: restart from the gradient
-            s_hist, y_hist = [], []
-            direction, slope = -g, -float(np.vdot(g, g))
-        t = 1.0
-        for _ in range(30):
-            f_new, g_new = fun(x + t * direction)
-            if f_new <= f + 1e-4 * t * slope:
-                break
-            t *= 0.5
-        else:
-            break
-        s_vec, y_vec = t * direction, g_new - g
-        if float(np.vdot(s_vec, y_vec)) > 1e-12:
-            s_hist.append(s_vec)
-            y_hist.append(y_vec)
-            if len(s_hist) > memory:
-                s_hist.pop(0)
-                y_hist.pop(0)
-        x, f, g = x + s_vec, f_new, g_new
-    return x, it
 
 
 class _PowersetBase(MultiLabelClassifier):
@@ -173,7 +78,7 @@ class _PowersetBase(MultiLabelClassifier):
         if stats is not None:
             mean, scale = stats
             Xs = X.multiply(1.0 / scale).tocsr() if hasattr(X, "multiply") else (X - mean) / scale
-        W, b, self.n_iter_ = _fit_block_softmax(
+        W, b, self.n_iter_ = fit_block_softmax(
             Xs, codes, self.offsets_, float(self.C), int(self.max_iter), float(self.tol)
         )
         if stats is not None:  # fold the standardisation into the weights
@@ -185,7 +90,7 @@ class _PowersetBase(MultiLabelClassifier):
 
     def _block_probas(self, X: Any) -> np.ndarray:
         X = to_float64(self._check_predict_input(X))
-        return _block_softmax(np.asarray(X @ self.coef_) + self.intercept_, self.offsets_)
+        return block_softmax(np.asarray(X @ self.coef_) + self.intercept_, self.offsets_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Per-label marginal probabilities, shape (n_samples, n_labels)."""

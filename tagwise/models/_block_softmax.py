@@ -1,0 +1,159 @@
+"""Block-softmax regression: many independent softmax models over one X, fitted as one.
+
+The columns of the weight matrix are split into blocks (``offsets``); each block is a softmax
+over its own classes. Label powerset is one block, RAkEL one block per k-labelset. Every objective
+evaluation is two products with X (sparse X stays sparse) and a handful of vectorised passes over
+the (n_samples, n_classes) score matrix — no Python loop over blocks — all in float32, which
+halves the memory traffic of the products and the L-BFGS history (the loss is accumulated in
+float64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["block_softmax", "fit_block_softmax", "lbfgs"]
+
+
+def _expand(V: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per-block values (n, n_blocks) repeated over each block's columns (n, n_classes)."""
+    return V if len(sizes) == 1 else np.repeat(V, sizes, axis=1)
+
+
+def _segment(ufunc: np.ufunc, Z: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """``ufunc`` reduced over each block's columns: shape (n, n_blocks)."""
+    if len(starts) == 1:
+        return ufunc.reduce(Z, axis=1, keepdims=True)
+    return ufunc.reduceat(Z, starts, axis=1)
+
+
+def block_softmax(Z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Softmax within each block of columns of ``Z`` (n, offsets[-1]); overwrites ``Z``."""
+    starts, sizes = np.asarray(offsets[:-1]), np.diff(offsets)
+    Z -= _expand(_segment(np.maximum, Z, starts), sizes)
+    np.exp(Z, out=Z)
+    Z /= _expand(_segment(np.add, Z, starts), sizes)
+    return Z
+
+
+def _objective(
+    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """``W -> (f, grad)`` of ``(C * sum of cross-entropies + 0.5 ||W||^2) / n``.
+
+    ``W`` is (n_features + 1, n_classes) float32, the last row the (unpenalised) intercepts;
+    ``codes`` (n, n_blocks) the true class of every sample within every block.
+    """
+    n = X.shape[0]
+    XT = X.T.tocsr() if sp.issparse(X) else np.ascontiguousarray(X.T)
+    starts, sizes = np.asarray(offsets[:-1]), np.diff(offsets)
+    # flat index of every (sample, true class) cell of the C-ordered score matrix
+    true_cells = (np.arange(n)[:, None] * int(offsets[-1]) + codes + starts).ravel()
+
+    def fun(W: np.ndarray) -> tuple[float, np.ndarray]:
+        Z = np.ascontiguousarray(X @ W[:-1])  # (n, K); contiguous so reshape(-1) is a view
+        Z += W[-1]
+        Z -= _expand(_segment(np.maximum, Z, starts), sizes)
+        flat = Z.reshape(-1)
+        picked = float(flat[true_cells].sum(dtype=np.float64))
+        np.exp(Z, out=Z)
+        S = _segment(np.add, Z, starts)
+        loss = float(np.log(S).sum(dtype=np.float64)) - picked
+        Z /= _expand(S, sizes)  # now the probabilities
+        flat[true_cells] -= 1.0  # ... minus the one-hot targets: d loss / d scores
+        G = np.empty_like(W)
+        np.multiply(XT @ Z, C, out=G[:-1])
+        G[:-1] += W[:-1]
+        G[-1] = C * Z.sum(axis=0)
+        G /= n
+        w = W[:-1].reshape(-1)
+        return (C * loss + 0.5 * float(np.dot(w, w))) / n, G
+
+    return fun
+
+
+def fit_block_softmax(
+    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float, max_iter: int, tol: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Fit every block's L2-regularised softmax regression in one L-BFGS run.
+
+    X: (n, d) CSR or dense; codes: (n, n_blocks) class index within each block.
+    Returns coef (d, K), intercept (K,) as float64, and the number of iterations.
+    """
+    X = X.astype(np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32)
+    n, d = X.shape
+    sizes = np.diff(offsets)
+    counts = np.concatenate([np.bincount(codes[:, i], minlength=m) for i, m in enumerate(sizes)])
+    W0 = np.zeros((d + 1, int(offsets[-1])), dtype=np.float32)
+    W0[-1] = np.log(counts / n)  # start at the class frequencies (every class occurs, counts > 0)
+    W, n_iter = lbfgs(_objective(X, codes, offsets, C), W0, max_iter, tol)
+    return W[:-1].astype(np.float64), W[-1].astype(np.float64), n_iter
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.dot(a.reshape(-1), b.reshape(-1)))
+
+
+def lbfgs(
+    fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    x: np.ndarray,
+    max_iter: int,
+    tol: float,
+    memory: int = 10,
+) -> tuple[np.ndarray, int]:
+    """Plain L-BFGS (Nocedal & Wright, Alg. 7.4) with Armijo backtracking, on arrays.
+
+    Stops when the largest gradient entry falls below ``tol`` times its starting value, when
+    no step decreases ``f``, or after ``max_iter`` iterations; returns (x, iterations).
+    """
+    f, g = fun(x)
+    s_hist: list[np.ndarray] = []
+    y_hist: list[np.ndarray] = []
+    rho: list[float] = []
+    g0 = max(float(np.abs(g).max()), 1e-12)
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+        if float(np.abs(g).max()) <= tol * g0:
+            break
+        q = g.copy()
+        alphas = []
+        for s, y, r in zip(reversed(s_hist), reversed(y_hist), reversed(rho), strict=True):
+            a = r * _dot(s, q)
+            alphas.append(a)
+            q -= a * y
+        if s_hist:
+            q *= _dot(s_hist[-1], y_hist[-1]) / _dot(y_hist[-1], y_hist[-1])
+        else:
+            q /= max(float(np.linalg.norm(g)), 1e-12)  # first step of unit length
+        for s, y, r, a in zip(s_hist, y_hist, rho, reversed(alphas), strict=True):
+            q += s * (a - r * _dot(y, q))
+        direction = -q
+        slope = _dot(g, direction)
+        if slope >= 0:  # not a descent direction: restart from the gradient
+            s_hist, y_hist, rho = [], [], []
+            direction, slope = -g, -_dot(g, g)
+        t = 1.0
+        for _ in range(30):
+            x_new = x + t * direction
+            f_new, g_new = fun(x_new)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            break
+        s_vec, y_vec = x_new - x, g_new - g
+        sy = _dot(s_vec, y_vec)
+        if sy > 1e-10:
+            s_hist.append(s_vec)
+            y_hist.append(y_vec)
+            rho.append(1.0 / sy)
+            if len(s_hist) > memory:
+                s_hist.pop(0)
+                y_hist.pop(0)
+                rho.pop(0)
+        x, f, g = x_new, f_new, g_new
+    return x, it
