@@ -13,15 +13,15 @@ so reading needs the result plus one chunk's working set.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from tagwise.data._arffdata import Entries, _Codes, parse_chunk
 from tagwise.data._arffheader import ArffHeader, find_labels, parse_header
+from tagwise.data._arffparts import Plan, parts
 from tagwise.data._dataset import Dataset
 from tagwise.data._stream import CHUNK_BYTES, line_chunks
 from tagwise.exceptions import DataFormatError, located
@@ -41,20 +41,6 @@ def _is_sparse(path: Path, header: ArffHeader) -> bool:
     raise DataFormatError(located(path, header.data_line, "no data rows after @data."))
 
 
-def _chunks(
-    path: Path, header: ArffHeader, codes: _Codes, sparse: bool, chunk_bytes: int
-) -> Iterator[Entries]:
-    rows = 0
-    for buf, line0 in line_chunks(
-        path, chunk_bytes, offset=header.data_offset, first_line=header.data_line
-    ):
-        e = parse_chunk(buf, line0, path, codes, sparse)
-        e.row = e.row + rows
-        e.strings = [(r + rows, j, t) for r, j, t in e.strings]
-        rows += e.n_rows
-        yield e
-
-
 def _chunk_bytes(path: Path, chunk_bytes: int) -> int:
     """Chunk size: ``chunk_bytes``, or 1/32 of the file between 64 KiB and 1 MiB.
 
@@ -69,7 +55,7 @@ def _chunk_bytes(path: Path, chunk_bytes: int) -> int:
         size = path.stat().st_size
     except OSError:
         size = 1 << 25
-    return min(1 << 20, max(1 << 16, size // 32))
+    return min(1 << 22, max(1 << 16, size // 32))
 
 
 def _label_codes(header: ArffHeader, path: Path, label_idx: list[int]) -> np.ndarray:
@@ -98,6 +84,21 @@ def _label_codes(header: ArffHeader, path: Path, label_idx: list[int]) -> np.nda
     return pos
 
 
+def _plan(
+    path: Path,
+    header: ArffHeader,
+    label_idx: list[int] | None,
+    specs: list[tuple[int, int]],
+    *,
+    allow_nan: bool,
+    dtype: Any,
+) -> Plan:
+    label_idx = label_idx or []
+    pos = _label_codes(header, path, label_idx)
+    sparse = _is_sparse(path, header)
+    return Plan(path, header, label_idx, pos, specs, sparse, allow_nan=allow_nan, dtype=dtype)
+
+
 def _read(
     path: Path,
     header: ArffHeader,
@@ -109,194 +110,74 @@ def _read(
     chunk_bytes: int,
 ) -> tuple[Any, sp.csr_matrix | None, list[str] | None]:
     """X from ``specs`` ((attribute, -1) numeric or (attribute, code) one-hot), Y and ids."""
-    attrs = header.attributes
-    n_attr = len(attrs)
+    plan = _plan(path, header, label_idx, specs, allow_nan=allow_nan, dtype=dtype)
     chunk_bytes = _chunk_bytes(path, chunk_bytes)
-    codes = _Codes(attrs)
-    sparse = _is_sparse(path, header)
-    width = max([len(a.values) for a in attrs] + [1])
-    col = np.full((n_attr, width + 1), -1, dtype=np.int64)  # [:, -1] is the numeric column
-    for column, (attr_i, attr_code) in enumerate(specs):
-        col[attr_i, attr_code] = column
-    label_idx = label_idx or []
-    lab_col = np.full(n_attr, -1, dtype=np.int64)
-    lab_col[label_idx] = np.arange(len(label_idx))
-    pos = _label_codes(header, path, label_idx)
-    ids_attr = next((i for i, a in enumerate(attrs) if a.kind == "string"), None)
-    # sparse rows leave out a nominal attribute at its first value (code 0): note who is explicit
-    implicit = [i for i in {i for i, code in specs if code == 0}] if sparse else []
-    implicit_labels = [i for j, i in enumerate(label_idx) if pos[j] == 0 and sparse]
-    explicit: dict[int, list[np.ndarray]] = {i: [] for i in implicit + implicit_labels}
-
-    cap = 0
-    if sparse:
-        for buf, _ in line_chunks(path, chunk_bytes, offset=header.data_offset):
-            cap += buf.count(b",") + buf.count(b"{")
-    # X's arrays are sized on the first chunk's share of feature entries (labels are entries
-    # too, half of them in delicious) and grown in place (realloc) if later chunks need more
+    data_bytes = max(1, _file_size(path) - header.data_offset)
+    # X's arrays are sized on the first chunk's share of the data section and grown in place
+    # (realloc) if later chunks need more; the unused tail is given back at the end
     x_col = np.empty(0, dtype=np.int32)
     x_val = np.empty(0, dtype=dtype)
-    dense_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    nnz_parts: list[np.ndarray] = []
-    y_rows: list[np.ndarray] = []
+    x_counts: list[np.ndarray] = []
+    dense: list[np.ndarray] = []
+    y_counts: list[np.ndarray] = []
     y_cols: list[np.ndarray] = []
-    ids: dict[int, str] = {}
+    ids: list[str] = []
     at = n = 0
-    col_flat = col.ravel()
-    nominal_attr = codes.kind == 1
-    one_hot = any(code >= 0 for _, code in specs)  # some nominal feature is selected
-    numeric_labels = any(attrs[i].kind == "numeric" for i in label_idx)
-    for e in _chunks(path, header, codes, sparse, chunk_bytes):
-        attr, value = e.attr, e.value
-        missing = np.isnan(value)
-        any_missing = bool(missing.any())
-        # labels: the entries of label attributes whose value is the positive one
-        lc = lab_col[attr]
-        li = np.flatnonzero(lc >= 0)
-        if li.size:
-            lv, lcol = value[li], lc[li]
-            if any_missing and np.isnan(lv).any():
-                k = int(li[np.flatnonzero(np.isnan(lv))[0]])
-                raise DataFormatError(
-                    located(
-                        path,
-                        int(e.line[k]),
-                        f"label "
-                        f"{attrs[attr[k]].name!r} is missing ('?'); every "
-                        "label must be 0 or 1.",
-                    )
-                )
-            if numeric_labels:
-                bad = np.flatnonzero((codes.kind[attr[li]] == 0) & (lv != 0) & (lv != 1))
-                if bad.size:
-                    k = int(li[bad[0]])
-                    raise DataFormatError(
-                        located(
-                            path,
-                            int(e.line[k]),
-                            f"label "
-                            f"{attrs[attr[k]].name!r} has value "
-                            f"{float(value[k])!r}; labels must be 0 or 1.",
-                        )
-                    )
-            hit = lv == pos[lcol]
-            if implicit_labels:
-                y_rows.append(e.row[li[hit]])
-            else:  # rows arrive in order with labels ascending: CSR parts, no COO round trip
-                y_rows.append(np.bincount(e.row[li[hit]] - n, minlength=e.n_rows))
-            y_cols.append(lcol[hit].astype(np.int32))
-        elif not implicit_labels:
-            y_rows.append(np.zeros(e.n_rows, dtype=np.int64))
-        # features: column = col[attribute, nominal code] or col[attribute, -1] for numbers
-        if one_hot:
-            nominal = nominal_attr[attr]
-            code = (
-                np.where(nominal & ~missing, value, width)
-                if any_missing
-                else np.where(nominal, value, width)
-            )
-            c = col_flat[attr * (width + 1) + code.astype(np.int64)]
-            vals = np.where(nominal, 1.0, value)
+    seen = 0
+    for part in parts(plan, chunk_bytes):
+        seen += chunk_bytes
+        if part.dense is not None:
+            dense.append(part.dense)
         else:
-            c = col_flat[attr * (width + 1) + width]
-            vals = value
-        fi = np.flatnonzero(c >= 0)
-        xc, xv, xr = c[fi], vals[fi], e.row[fi]
-        if not allow_nan:
-            if any_missing and one_hot:  # a missing nominal feature has no column to be NaN in
-                gone = np.flatnonzero(missing & nominal_attr[attr] & (lc < 0))
-                gone = gone[(col[attr[gone], :-1] >= 0).any(axis=1)]
-                if gone.size:
-                    k = int(gone[0])
-                    raise DataFormatError(
-                        located(
-                            path,
-                            int(e.line[k]),
-                            f"feature "
-                            f"{attrs[attr[k]].name!r} is missing ('?'); "
-                            "impute it, or pass allow_nan=True.",
-                        )
-                    )
-            finite = np.isfinite(xv)
-            if not finite.all():
-                k = int(fi[np.flatnonzero(~finite)[0]])
-                what = "missing ('?') or NaN" if np.isnan(value[k]) else f"{float(value[k])!r}"
-                raise DataFormatError(
-                    located(
-                        path,
-                        int(e.line[k]),
-                        f"feature "
-                        f"{attrs[attr[k]].name!r} is {what}; impute it, or "
-                        "pass allow_nan=True to keep NaN/inf.",
-                    )
-                )
-        for i in explicit:
-            explicit[i].append(e.row[attr == i])
-        if sparse:
-            k = xc.size
+            k = part.x_col.size  # type: ignore[union-attr]
             if at + k > x_col.size:
-                want = cap if n == 0 else x_col.size + (cap - x_col.size) // 2
-                if n == 0 and e.value.size:
-                    want = min(cap, int(cap * k / e.value.size * 1.05) + 4096)
-                want = min(cap, max(want, at + k))
-                x_col.resize(want, refcheck=False)
-                x_val.resize(want, refcheck=False)
-            x_col[at : at + k] = xc
-            x_val[at : at + k] = xv
+                want = int((at + k) * max(1.0, data_bytes / seen) * 1.05) + 4096
+                if at == 0:  # np.empty: resize would zero-fill the whole capacity
+                    x_col, x_val = np.empty(want, dtype=np.int32), np.empty(want, dtype=dtype)
+                else:
+                    x_col.resize(want, refcheck=False)
+                    x_val.resize(want, refcheck=False)
+            x_col[at : at + k] = part.x_col
+            x_val[at : at + k] = part.x_val
             at += k
-            nnz_parts.append(np.bincount(xr - n, minlength=e.n_rows))
-        else:
-            dense_parts.append((xr, xc, xv))
-        if ids_attr is not None:
-            ids.update((r, t) for r, j, t in e.strings if j == ids_attr)
-        n += e.n_rows
-        # free this chunk's arrays now: held until the loop rebinds them, they would double
-        # the working set while the next chunk is parsed
-        e = attr = value = missing = lc = li = c = vals = fi = xc = xv = xr = None  # type: ignore[assignment]
-        lv = lcol = hit = nominal = code = None  # type: ignore[assignment]
+            x_counts.append(part.x_counts)  # type: ignore[arg-type]
+        if part.y_counts is not None:
+            y_counts.append(part.y_counts)
+            y_cols.append(part.y_col)  # type: ignore[arg-type]
+        if part.ids is not None:
+            ids.extend(part.ids)
+        n += part.n_rows
+        part = None  # type: ignore[assignment]  # free the chunk before the next is parsed
     if n == 0:
         raise DataFormatError(located(path, header.data_line, "no data rows after @data."))
     Y = None
-    if label_idx and not implicit_labels:
-        y_ptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(y_rows), out=y_ptr[1:])
-        del y_rows
+    if plan.n_labels:
         y_ind = np.concatenate(y_cols) if y_cols else np.zeros(0, dtype=np.int32)
+        del y_cols
+        y_ptr = np.zeros(n + 1, dtype=np.int64 if y_ind.size >= 2**31 - 1 else np.int32)
+        np.cumsum(np.concatenate(y_counts), out=y_ptr[1:])
         if y_ind.size >= 2**31 - 1:
             y_ind = y_ind.astype(np.int64)
-        del y_cols
         Y = sp.csr_matrix(
-            (np.ones(y_ind.size, dtype=np.int64), y_ind, y_ptr.astype(y_ind.dtype)),
-            shape=(n, len(label_idx)),
+            (np.ones(y_ind.size, dtype=np.int64), y_ind, y_ptr), shape=(n, plan.n_labels)
         )
-    elif label_idx:
-        ry, cy = np.concatenate(y_rows), np.concatenate(y_cols)
-        for j, i in enumerate(label_idx):
-            if i in implicit_labels:  # {1,0}-declared label: absent means positive
-                rest = np.setdiff1d(np.arange(n), np.concatenate(explicit[i] or [np.zeros(0, int)]))
-                ry, cy = np.r_[ry, rest], np.r_[cy, np.full(rest.size, j)]
-        Y = sp.csr_matrix((np.ones(ry.size, dtype=np.int64), (ry, cy)), shape=(n, len(label_idx)))
-        Y.sum_duplicates()
-    if sparse:
+    if plan.sparse:
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.concatenate(nnz_parts), out=indptr[1:])
+        np.cumsum(np.concatenate(x_counts), out=indptr[1:])
         x_col.resize(at, refcheck=False)  # give the unused tail back
         x_val.resize(at, refcheck=False)
         X = sp.csr_matrix((x_val, x_col, indptr), shape=(n, len(specs)))
-        extra = []
-        for i in implicit:
-            rest = np.setdiff1d(np.arange(n), np.concatenate(explicit[i] or [np.zeros(0, int)]))
-            extra.append((rest, np.full(rest.size, col[i, 0])))
-        if extra:
-            er, ec = (np.concatenate(p) for p in zip(*extra, strict=True))
-            X = X + sp.csr_matrix((np.ones(er.size, dtype=dtype), (er, ec)), shape=X.shape)
-        X.sort_indices()
+        X.has_sorted_indices = True  # columns increase along each row (attribute order)
     else:
-        X = np.zeros((n, len(specs)), dtype=dtype)
-        for rr, cc, vv in dense_parts:
-            X[rr, cc] = vv
-    id_list = None if ids_attr is None else [ids.get(r, "") for r in range(n)]
-    return X, Y, id_list
+        X = np.concatenate(dense) if len(dense) > 1 else dense[0]
+    return X, Y, (ids if plan.ids_attr is not None else None)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 1 << 25
 
 
 def _binary(values: list[str]) -> int | None:
