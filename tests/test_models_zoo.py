@@ -138,6 +138,20 @@ def test_rakel_disjoint_partitions_and_overlapping_covers(data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), o.predict_proba(X))
 
 
+def test_rakel_at_least_one_fills_only_empty_rows(data):
+    X, Y = data
+    Xnew = np.random.default_rng(0).normal(size=(100, X.shape[1])) * 5 + X.mean(axis=0)
+    plain = RakelClassifier(k=1, random_state=0, max_iter=30).fit(X, Y).predict(Xnew)
+    assert (plain.sum(axis=1) == 0).any()  # plain RAkEL leaves some samples without a label
+    filled = RakelClassifier(k=1, random_state=0, max_iter=30, at_least_one=True).fit(X, Y)
+    pred = filled.predict(Xnew)
+    assert np.all(pred.sum(axis=1) >= 1)
+    kept = plain.sum(axis=1) > 0
+    np.testing.assert_array_equal(pred[kept], plain[kept])
+    top = np.argmax(filled.predict_proba(Xnew[~kept]), axis=1)
+    assert np.all(pred[~kept][np.arange(len(top)), top] == 1)
+
+
 def test_rakel_with_all_labels_is_lp(data):
     X, Y = data
     lp = LabelPowerset(max_iter=40).fit(X, Y)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.exceptions import ConfigError
 from tagwise.models._block_softmax import block_softmax, fit_block_softmax
 from tagwise.models._common import (
@@ -85,34 +85,47 @@ class _PowersetBase(MultiLabelClassifier):
             W = W / scale[:, None]
             b = b - mean @ W
         self.coef_, self.intercept_ = W, b
-        self.thresholds_ = np.full(L, float(self.threshold))
+        self.thresholds_ = fitted_thresholds(self.threshold, Yd)
         return self
 
     def _block_probas(self, X: Any) -> np.ndarray:
         X = to_float64(self._check_predict_input(X))
         return block_softmax(np.asarray(X @ self.coef_) + self.intercept_, self.offsets_)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Per-label marginal probabilities, shape (n_samples, n_labels)."""
-        P = self._block_probas(X)
+    def _combine(self, P: np.ndarray, *, votes: bool) -> np.ndarray:
+        """Mean over the labelsets containing each label of its marginal probability (or, with
+        ``votes``, of the 0/1 vote of the labelset's most probable combination): (n, n_labels).
+        ``P`` holds every labelset's class probabilities, (n, n_classes).
+        """
         L = len(self.classes_)
         total = np.zeros((P.shape[0], L))
         count = np.zeros(L)
         for labels, table, a, b in self._blocks():
-            total[:, labels] += P[:, a:b] @ table
+            if votes:
+                total[:, labels] += table[np.argmax(P[:, a:b], axis=1)]
+            else:
+                total[:, labels] += P[:, a:b] @ table
             count[labels] += 1
         return total / np.maximum(count, 1)
 
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Per-label marginal probabilities, shape (n_samples, n_labels)."""
+        return self._combine(self._block_probas(X), votes=False)
+
     def predict(self, X: Any) -> np.ndarray:
-        """0/1 labels from each labelset's most probable combination, voted per label."""
+        """0/1 labels from each labelset's most probable combination, voted per label.
+
+        With ``at_least_one`` (RAkEL), a sample that no label reaches the vote threshold for gets
+        its label of highest marginal probability (``predict_proba``).
+        """
         P = self._block_probas(X)
-        L = len(self.classes_)
-        votes = np.zeros((P.shape[0], L))
-        count = np.zeros(L)
-        for labels, table, a, b in self._blocks():
-            votes[:, labels] += table[np.argmax(P[:, a:b], axis=1)]
-            count[labels] += 1
-        return (votes / np.maximum(count, 1) >= self.thresholds_).astype(np.int64)
+        pred = self._combine(P, votes=True) >= self.thresholds_
+        empty = np.flatnonzero(~pred.any(axis=1))
+        if getattr(self, "at_least_one", False) and len(empty):
+            proba = self._combine(P[empty], votes=False)
+            proba[:, np.isinf(self.thresholds_)] = -1.0  # a label unseen in training: never
+            pred[empty, np.argmax(proba, axis=1)] = True
+        return pred.astype(np.int64)
 
     def _blocks(self) -> Any:
         offsets = self.offsets_
@@ -195,6 +208,10 @@ class RakelClassifier(_PowersetBase):
         Overlapping mode only; default ``2 * n_labels // k`` (the paper's 2L/k).
     threshold : float, default=0.5
         Fraction of the labelsets containing a label that must vote for it.
+    at_least_one : bool, default=False
+        A sample for which no label reaches ``threshold`` gets its label of highest marginal
+        probability instead of the empty set (useful when every sample carries a label: small
+        labelsets each tend to vote "none of mine", so plain RAkEL often predicts nothing).
     C, standardize, max_iter, tol : as in :class:`LabelPowerset`.
     random_state : int or None, default=None
     """
@@ -211,6 +228,7 @@ class RakelClassifier(_PowersetBase):
         max_iter: int = 100,
         tol: float = 1e-4,
         threshold: float = 0.5,
+        at_least_one: bool = False,
         random_state: int | None = None,
     ) -> None:
         self.k = k
@@ -221,6 +239,7 @@ class RakelClassifier(_PowersetBase):
         self.max_iter = max_iter
         self.tol = tol
         self.threshold = threshold
+        self.at_least_one = at_least_one
         self.random_state = random_state
 
     def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
