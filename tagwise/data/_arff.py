@@ -61,10 +61,15 @@ def _chunk_bytes(path: Path, chunk_bytes: int) -> int:
 def _label_codes(header: ArffHeader, path: Path, label_idx: list[int]) -> np.ndarray:
     """The value (nominal code, or number for numeric labels) that means "has the label"."""
     pos = np.empty(len(label_idx), dtype=np.float64)
+    done: dict[tuple[str, ...], int] = {}  # per distinct value list ({0,1} × 1000s)
     for j, i in enumerate(label_idx):
         at = header.attributes[i]
         if at.kind == "numeric":
             pos[j] = 1.0
+            continue
+        key = tuple(at.values)
+        if at.kind == "nominal" and key in done:
+            pos[j] = done[key]
             continue
         low = [v.lower() for v in at.values]
         if (
@@ -80,7 +85,7 @@ def _label_codes(header: ArffHeader, path: Path, label_idx: list[int]) -> np.nda
                     f"0/1); it is {at.kind} {at.values[:5]}.",
                 )
             )
-        pos[j] = next(k for k, v in enumerate(low) if v in _POSITIVE)
+        pos[j] = done[key] = next(k for k, v in enumerate(low) if v in _POSITIVE)
     return pos
 
 

@@ -107,10 +107,12 @@ class Plan:
         )
         if not self.lean:
             return
-        self.fcol = np.full(len(attrs), -1, dtype=np.int32)
+        # one lookup: feature column (>= 0), label column j as -2 - j, or -1 (neither)
+        self.code = np.full(len(attrs), -1, dtype=np.int32)
         if specs:
-            self.fcol[np.array([i for i, _ in specs])] = np.arange(len(specs), dtype=np.int32)
-        self.lab_col32 = self.lab_col.astype(np.int32)
+            self.code[np.array([i for i, _ in specs])] = np.arange(len(specs), dtype=np.int32)
+        if self.label_idx:
+            self.code[np.array(self.label_idx)] = -2 - np.arange(self.n_labels, dtype=np.int32)
         self.all_nominal = bool(zero_one.all())
         self.any_nominal = bool(zero_one.any())
 
@@ -161,8 +163,9 @@ def _lean(plan: Plan, buf: bytes) -> Part | None:
     per_row, attr, val = raw["per_row"], raw["attr"], raw["val"]
     n_rows = per_row.size
     ends = np.cumsum(per_row)
+    begins = ends - per_row
     if attr.size:
-        if int(attr.max()) >= plan.fcol.size:
+        if int(attr.max()) >= plan.code.size:
             return None
         # indices increase along a row: a drop is only allowed where a new row starts
         drop = np.flatnonzero(attr[1:] <= attr[:-1]) + 1
@@ -170,37 +173,48 @@ def _lean(plan: Plan, buf: bytes) -> Part | None:
             at = np.searchsorted(ends, drop)
             if (ends.take(np.minimum(at, n_rows - 1)) != drop).any():
                 return None
+    nominal = None
     if plan.all_nominal:
-        if ((val != 0) & (val != 1)).any():
+        if _not01(val):
             return None
     elif plan.any_nominal:
         nominal = plan.nominal_attr.take(attr)
-        if (nominal & (val != 0) & (val != 1)).any():
+        if _not01(val[nominal]):
             return None
-    lc = plan.lab_col32.take(attr)
-    li = np.flatnonzero(lc >= 0)
+    code = plan.code.take(attr)  # feature column, or -2 - label column, or -1
+    one = val == 1
+    cum = np.empty(attr.size + 1, dtype=np.int32 if attr.size < 2**31 else np.int64)
+    cum[0] = 0
     y_counts = y_col = None
     if plan.n_labels:
-        lv = val.take(li)
-        if ((lv != 0) & (lv != 1)).any():
+        label = code <= -2
+        if not plan.all_nominal and _not01(val[label]):
             return None  # a numeric label outside 0/1 (or NaN): the general path words it
-        hit = li[lv == 1]
-        y_col = lc.take(hit)
-        y_counts = np.bincount(np.searchsorted(ends, hit, side="right"), minlength=n_rows)
-    fc = plan.fcol.take(attr)
-    keep = fc >= 0
+        label &= one
+        np.cumsum(label, out=cum[1:])
+        y_counts = cum.take(ends) - cum.take(begins)
+        y_col = code[label]
+        np.negative(y_col, out=y_col)
+        y_col -= 2
+        del label
+    keep = code >= 0
     if plan.all_nominal:
-        keep &= val == 1  # an explicit 0 of a {0,1} feature is no entry
-    elif plan.any_nominal:
+        keep &= one  # an explicit 0 of a {0,1} feature is no entry
+    elif nominal is not None:
         keep &= ~(nominal & (val == 0))
     x_val = val[keep]
     if not plan.allow_nan and x_val.dtype.kind == "f" and not np.isfinite(x_val).all():
         return None
-    np.logical_not(keep, out=keep)
-    dropped = np.flatnonzero(keep)  # labels and explicit zeros: few, or half (delicious)
-    x_counts = per_row - np.bincount(np.searchsorted(ends, dropped, side="right"), minlength=n_rows)
-    np.logical_not(keep, out=keep)
-    return Part(n_rows, x_counts, fc[keep], x_val, None, y_counts, y_col, None)
+    np.cumsum(keep, out=cum[1:])
+    x_counts = cum.take(ends) - cum.take(begins)
+    return Part(n_rows, x_counts, code[keep], x_val, None, y_counts, y_col, None)
+
+
+def _not01(v: np.ndarray) -> bool:
+    """Whether some value is neither 0 nor 1."""
+    if v.dtype.kind == "u":
+        return bool((v > 1).any())
+    return bool(((v != 0) & (v != 1)).any())
 
 
 def _general(plan: Plan, e: Entries) -> Part:
