@@ -52,9 +52,18 @@ def test_blocks_are_independent_models():
 def test_lp_is_sklearn_multinomial_logistic_regression_on_label_sets():
     X, Y = make_multilabel_classification(150, 6, n_classes=3, random_state=0)
     X = X / X.std(axis=0)
-    lp = LabelPowerset(C=0.5, standardize=False, max_iter=300, tol=1e-6).fit(X, Y)
+    lp = LabelPowerset(C=0.5, standardize=False, max_iter=300, tol=1e-6, decision_tol=0).fit(X, Y)
     _, y = np.unique(Y, axis=0, return_inverse=True)
     with threadpool_limits(1):  # threaded BLAS on tiny vectors is slow on a loaded machine
         ref = LogisticRegression(C=0.5, tol=1e-6, max_iter=1000).fit(X, y.ravel())
     P = lp._block_probas(X)
     np.testing.assert_allclose(P, ref.predict_proba(X), atol=2e-3)
+
+
+def test_settled_decisions_stop_early_without_changing_them():
+    X, Y = make_multilabel_classification(300, 20, n_classes=4, random_state=2)
+    full = LabelPowerset(decision_tol=0.0, max_iter=150, tol=1e-9).fit(X, Y)
+    early = LabelPowerset(decision_tol=0.01, max_iter=150, tol=1e-9).fit(X, Y)
+    assert full.n_iter_ == 150 and early.n_iter_ < 100
+    agree = (early.predict(X) == full.predict(X)).all(axis=1).mean()
+    assert agree > 0.95

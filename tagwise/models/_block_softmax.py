@@ -41,12 +41,14 @@ def block_softmax(Z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def _objective(
-    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float
+    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float, last: dict | None = None
 ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
     """``W -> (f, grad)`` of ``(C * sum of cross-entropies + 0.5 ||W||^2) / n``.
 
     ``W`` is (n_features + 1, n_classes) float32, the last row the (unpenalised) intercepts;
-    ``codes`` (n, n_blocks) the true class of every sample within every block.
+    ``codes`` (n, n_blocks) the true class of every sample within every block. When ``last`` is
+    a dict, ``last["top"]`` receives the (n, n_classes) mask of every block's top class at the
+    latest W evaluated (the training decisions, for :class:`_Settled`).
     """
     n = X.shape[0]
     XT = X.T.tocsr() if sp.issparse(X) else np.ascontiguousarray(X.T)
@@ -58,6 +60,8 @@ def _objective(
         Z = np.ascontiguousarray(X @ W[:-1])  # (n, K); contiguous so reshape(-1) is a view
         Z += W[-1]
         Z -= _expand(_segment(np.maximum, Z, starts), sizes)
+        if last is not None:
+            last["top"] = Z == 0.0
         flat = Z.reshape(-1)
         picked = float(flat[true_cells].sum(dtype=np.float64))
         np.exp(Z, out=Z)
@@ -76,13 +80,44 @@ def _objective(
     return fun
 
 
+class _Settled:
+    """L-BFGS callback: stop once the training decisions have settled.
+
+    The models are used through each block's argmax, and the argmax settles long before the loss
+    stops creeping down (bibtex label powerset: the held-out subset accuracy is flat from about
+    iteration 10-20 of 100). So stop when, ``patience`` iterations in a row, fewer than
+    ``decision_tol`` of the training samples changed the top class of any block.
+    """
+
+    def __init__(self, last: dict, decision_tol: float, patience: int = 3) -> None:
+        self.last, self.decision_tol, self.patience = last, decision_tol, patience
+        self.prev: np.ndarray | None = None
+        self.calm = 0
+
+    def __call__(self, it: int, W: np.ndarray, f: float) -> bool:
+        top = self.last["top"]  # the accepted W is the one evaluated last
+        if self.prev is not None:
+            changed = float((top != self.prev).any(axis=1).mean())
+            self.calm = self.calm + 1 if changed < self.decision_tol else 0
+        self.prev = top
+        return self.calm >= self.patience
+
+
 def fit_block_softmax(
-    X: Any, codes: np.ndarray, offsets: np.ndarray, C: float, max_iter: int, tol: float
+    X: Any,
+    codes: np.ndarray,
+    offsets: np.ndarray,
+    C: float,
+    max_iter: int,
+    tol: float,
+    decision_tol: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Fit every block's L2-regularised softmax regression in one L-BFGS run.
 
-    X: (n, d) CSR or dense; codes: (n, n_blocks) class index within each block.
-    Returns coef (d, K), intercept (K,) as float64, and the number of iterations.
+    X: (n, d) CSR or dense; codes: (n, n_blocks) class index within each block. Stops at the
+    gradient tolerance ``tol``, after ``max_iter`` iterations, or (``decision_tol`` > 0) once the
+    training decisions settle (:class:`_Settled`). Returns coef (d, K), intercept (K,) as
+    float64, and the number of iterations.
     """
     X = X.astype(np.float32) if sp.issparse(X) else np.asarray(X, dtype=np.float32)
     n, d = X.shape
@@ -90,7 +125,10 @@ def fit_block_softmax(
     counts = np.concatenate([np.bincount(codes[:, i], minlength=m) for i, m in enumerate(sizes)])
     W0 = np.zeros((d + 1, int(offsets[-1])), dtype=np.float32)
     W0[-1] = np.log(counts / n)  # start at the class frequencies (every class occurs, counts > 0)
-    W, n_iter = lbfgs(_objective(X, codes, offsets, C), W0, max_iter, tol)
+    last: dict = {}
+    fun = _objective(X, codes, offsets, C, last if decision_tol > 0 else None)
+    callback = _Settled(last, decision_tol) if decision_tol > 0 else None
+    W, n_iter = lbfgs(fun, W0, max_iter, tol, callback=callback)
     return W[:-1].astype(np.float64), W[-1].astype(np.float64), n_iter
 
 
@@ -104,11 +142,13 @@ def lbfgs(
     max_iter: int,
     tol: float,
     memory: int = 10,
+    callback: Callable[[int, np.ndarray, float], bool] | None = None,
 ) -> tuple[np.ndarray, int]:
     """Plain L-BFGS (Nocedal & Wright, Alg. 7.4) with Armijo backtracking, on arrays.
 
     Stops when the largest gradient entry falls below ``tol`` times its starting value, when
-    no step decreases ``f``, or after ``max_iter`` iterations; returns (x, iterations).
+    no step decreases ``f``, when ``callback(iteration, x, f)`` returns True, or after
+    ``max_iter`` iterations; returns (x, iterations).
     """
     f, g = fun(x)
     s_hist: list[np.ndarray] = []
@@ -116,7 +156,7 @@ def lbfgs(
     rho: list[float] = []
     g0 = max(float(np.abs(g).max()), 1e-12)
     it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
+    for it in range(1, max_iter + 1):
         if float(np.abs(g).max()) <= tol * g0:
             break
         q = g.copy()
@@ -156,4 +196,6 @@ def lbfgs(
                 y_hist.pop(0)
                 rho.pop(0)
         x, f, g = x_new, f_new, g_new
+        if callback is not None and callback(it, x, f):
+            break
     return x, it

@@ -61,6 +61,7 @@ class _PowersetBase(MultiLabelClassifier):
         check_number("C", self.C, low=0.0, low_open=True)
         check_number("max_iter", self.max_iter, low=1, integer=True)
         check_number("tol", self.tol, low=0.0, low_open=True)
+        check_number("decision_tol", self.decision_tol, low=0.0, high=1.0)
         check_number("threshold", self.threshold, low=0.0, high=1.0)
 
     def fit(self, X: Any, Y: Any) -> Any:
@@ -79,7 +80,13 @@ class _PowersetBase(MultiLabelClassifier):
             mean, scale = stats
             Xs = X.multiply(1.0 / scale).tocsr() if hasattr(X, "multiply") else (X - mean) / scale
         W, b, self.n_iter_ = fit_block_softmax(
-            Xs, codes, self.offsets_, float(self.C), int(self.max_iter), float(self.tol)
+            Xs,
+            codes,
+            self.offsets_,
+            float(self.C),
+            int(self.max_iter),
+            float(self.tol),
+            float(self.decision_tol),
         )
         if stats is not None:  # fold the standardisation into the weights
             W = W / scale[:, None]
@@ -170,6 +177,10 @@ class LabelPowerset(_PowersetBase):
         L-BFGS iterations.
     tol : float, default=1e-4
         L-BFGS gradient tolerance.
+    decision_tol : float, default=0.005
+        Stop early once, three iterations in a row, fewer than this fraction of the training
+        samples change their predicted label set (the argmax settles long before the loss);
+        0 runs to ``tol`` / ``max_iter``.
     threshold : float, default=0.5
         Only used by RAkEL-style voting; with one labelset every vote is 0 or 1.
     """
@@ -182,12 +193,14 @@ class LabelPowerset(_PowersetBase):
         standardize: Any = "auto",
         max_iter: int = 100,
         tol: float = 1e-4,
+        decision_tol: float = 0.005,
         threshold: float = 0.5,
     ) -> None:
         self.C = C
         self.standardize = standardize
         self.max_iter = max_iter
         self.tol = tol
+        self.decision_tol = decision_tol
         self.threshold = threshold
 
     def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -212,7 +225,7 @@ class RakelClassifier(_PowersetBase):
         A sample for which no label reaches ``threshold`` gets its label of highest marginal
         probability instead of the empty set (useful when every sample carries a label: small
         labelsets each tend to vote "none of mine", so plain RAkEL often predicts nothing).
-    C, standardize, max_iter, tol : as in :class:`LabelPowerset`.
+    C, standardize, max_iter, tol, decision_tol : as in :class:`LabelPowerset`.
     random_state : int or None, default=None
     """
 
@@ -227,6 +240,7 @@ class RakelClassifier(_PowersetBase):
         standardize: Any = "auto",
         max_iter: int = 100,
         tol: float = 1e-4,
+        decision_tol: float = 0.005,
         threshold: float = 0.5,
         at_least_one: bool = False,
         random_state: int | None = None,
@@ -238,6 +252,7 @@ class RakelClassifier(_PowersetBase):
         self.standardize = standardize
         self.max_iter = max_iter
         self.tol = tol
+        self.decision_tol = decision_tol
         self.threshold = threshold
         self.at_least_one = at_least_one
         self.random_state = random_state
