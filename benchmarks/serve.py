@@ -136,6 +136,16 @@ class Server:
 
 
 LUA = """
+local ffi = require("ffi")
+ffi.cdef[[
+  typedef struct { long tv_sec; long tv_nsec; } tw_timespec;
+  int clock_gettime(int, tw_timespec *);
+]]
+local ts = ffi.new("tw_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
+end
 local bodies = {}
 for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
 local i = 0
@@ -143,23 +153,39 @@ local threads = {}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 function setup(thread) table.insert(threads, thread) end
-function init(args) ok = 0; shed = 0; other = 0 end
+function init(args) ok = 0; shed = 0; other = 0; lat_ok = {}; lat_shed = {} end
+-- The send time travels in X-Request-Id, which the server echoes: latency per status code.
+-- wrk calls request() just before it stamps its own start time, so the two clocks agree.
 request = function()
   i = i %% #bodies + 1
-  return wrk.format(nil, "/v1/predict", nil, bodies[i])
+  local headers = {["Content-Type"] = "application/json"}  -- wrk.format replaces wrk.headers
+  headers["X-Request-Id"] = string.format("%%.0f", now_us())
+  return wrk.format(nil, "/v1/predict", headers, bodies[i])
 end
 function response(status, headers, body)
-  if status == 200 then ok = ok + 1
-  elseif status == 503 then shed = shed + 1
+  local sent = tonumber(headers["x-request-id"] or headers["X-Request-Id"] or "")
+  local ms = sent and (now_us() - sent) / 1000 or nil
+  if status == 200 then ok = ok + 1; if ms then lat_ok[#lat_ok + 1] = ms end
+  elseif status == 503 then shed = shed + 1; if ms then lat_shed[#lat_shed + 1] = ms end
   else other = other + 1 end
 end
 %(pacing)s
+local function pct(t, p)
+  if #t == 0 then return -1 end
+  return t[math.max(1, math.ceil(#t * p))]
+end
 function done(summary, latency, requests)
-  local o, s, x = 0, 0, 0
+  local o, s, x, lo, ls = 0, 0, 0, {}, {}
   for _, t in ipairs(threads) do
     o = o + t:get("ok"); s = s + t:get("shed"); x = x + t:get("other")
+    for _, v in ipairs(t:get("lat_ok")) do lo[#lo + 1] = v end
+    for _, v in ipairs(t:get("lat_shed")) do ls[#ls + 1] = v end
   end
+  table.sort(lo); table.sort(ls)
   io.write(string.format("STATUS ok=%%d shed=%%d other=%%d\\n", o, s, x))
+  local line = "%%s p50=%%.3f p99=%%.3f max=%%.3f\\n"
+  io.write(string.format(line, "OKLAT", pct(lo, .5), pct(lo, .99), pct(lo, 1)))
+  io.write(string.format(line, "SHEDLAT", pct(ls, .5), pct(ls, .99), pct(ls, 1)))
 end
 """
 
@@ -191,13 +217,21 @@ def run_wrk(
     if status is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     ok, shed, other = (int(g) for g in status.groups())
+    lat: dict[str, float] = {}  # latency by status, from the X-Request-Id echo
+    for kind, tag in (("ok", "OKLAT"), ("shed", "SHEDLAT")):
+        line = re.search(rf"^{tag} (.*)$", out, flags=re.M)
+        for q, v in re.findall(r"(p50|p99|max)=(-?[\d.]+)", line.group(1) if line else ""):
+            lat[f"{kind}_{q}_ms"] = float(v) if float(v) >= 0 else float("nan")
+    socket_errors = [int(g) for g in sock.groups()] if sock else [0, 0, 0, 0]
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "ok": ok,
         "shed": shed,
         "p50_ms": _ms(pct["50"]) if "50" in pct else float("nan"),  # no answer at all: NaN
         "p99_ms": _ms(pct["99"]) if "99" in pct else float("nan"),
-        "errors": other + (sum(int(g) for g in sock.groups()) if sock else 0),
+        **lat,
+        "timeouts": socket_errors[3],
+        "errors": other + sum(socket_errors[:3]),
     }
 
 
@@ -237,40 +271,45 @@ def main() -> None:
         "--fuzz", action="store_true", help="run Schemathesis against /openapi.json"
     )
     parser.add_argument("--fuzz-examples", type=int, default=200)
+    parser.add_argument("--watch", action="store_true", help="print /v1/stats every 2 s")
+    parser.add_argument(
+        "--serve-args", default="", help="extra options of `tagwise serve`, e.g. '--worker thread'"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     rows, notes = [], []
+    extra = args.serve_args.split()
     for kind in args.models.split(","):
         model_dir, bodies, desc = prepare(kind)
         bodies_file = Path(tempfile.mkstemp(suffix=".jsonl")[1])
         bodies_file.write_text("\n".join(bodies) + "\n")
         print(f"{kind}: {desc}; starting the server", file=sys.stderr, flush=True)
-        server = Server(model_dir)
+        server = Server(model_dir, *extra)
         server.wait_ready()
+        if args.watch:
+            watcher = subprocess.Popen(
+                ["bash", "-c", f"while sleep 2; do curl -s -m 2 {server.url}/v1/stats; echo; done"],
+                stderr=subprocess.DEVNULL,
+            )
         try:
             best = 0.0
             for c in (int(x) for x in args.concurrency.split(",") if x):
                 r = run_wrk(f"{server.url}/v1/predict", bodies_file, c, args.duration)
                 print(f"{kind} c={c}: {r}", file=sys.stderr, flush=True)
                 best = max(best, r["ok"] / args.duration)
-                rows.append(
-                    f"| {kind} | closed loop, {c} clients | {r['ok'] / args.duration:.0f} "
-                    f"| {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['ok']} | {r['errors']} "
-                    f"| {r['shed']} |"
-                )
+                rows.append(_row(kind, f"closed loop, {c} clients", r, args.duration))
             rate = args.overload_rate or args.overload * best
             o = run_wrk(
                 f"{server.url}/v1/predict", bodies_file, args.connections, args.duration, rate
             )
             print(f"{kind} overload: {o}", file=sys.stderr, flush=True)
-            rows.append(
-                f"| {kind} | open loop, {args.overload:g}× best = {rate:.0f}/s target, "
-                f"{o['rps']:.0f}/s achieved, {args.connections} connections "
-                f"| {o['ok'] / args.duration:.0f} | {o['p50_ms']:.2f} | {o['p99_ms']:.2f} "
-                f"| {o['ok']} "
-                f"| {o['errors']} | {o['shed']} |"
+            goodput = f", goodput {o['ok'] / args.duration / best:.0%} of best" if best else ""
+            load = (
+                f"open loop, {rate:.0f}/s offered ({args.overload:g}× best), {o['rps']:.0f}/s "
+                f"achieved, {args.connections} connections{goodput}"
             )
+            rows.append(_row(kind, load, o, args.duration))
             stats = server.stats()
             if "error" in stats:
                 notes.append(f"- {kind}: {desc}; server stats unavailable ({stats['error']})")
@@ -279,27 +318,48 @@ def main() -> None:
                     f"- {kind}: {desc}; server stats: {stats['rows']} rows in "
                     f"{stats['batches']} model calls (mean batch "
                     f"{stats['rows'] / max(1, stats['batches']):.1f}, max "
-                    f"{stats['max_batch_rows_seen']}); shed: {stats['shed_inflight']} over the "
-                    f"in-flight cap, {stats['shed_lag']} for loop lag, {stats['shed_full']} "
-                    f"queue full, {stats['shed_late']} waited too long"
+                    f"{stats['max_batch_rows_seen']}); shed unread: {stats['shed_inflight']} over "
+                    f"the in-flight cap, {stats['shed_lag']} for loop lag, "
+                    f"{stats.get('shed_wait_unread', 0)} over the queue-time budget; shed after "
+                    f"parsing: {stats['shed_full']} queue full, {stats.get('shed_wait', 0)} over "
+                    f"the budget, {stats['shed_late']} waited too long"
                 )
+                print(f"{kind} stats: {stats}", file=sys.stderr, flush=True)
             if args.fuzz:
                 notes.append(f"- {kind} schemathesis: {fuzz(server.url, args.fuzz_examples)}")
         finally:
+            if args.watch:
+                watcher.kill()
             code = server.stop()
             notes.append(f"- {kind}: server exit status after SIGTERM: {code}")
             bodies_file.unlink()
     print(
-        f"\nServing on loopback, {args.duration} s per row, one instance per request (wrk -t1).\n"
+        f"\nServing on loopback, {args.duration} s per row, one instance per request (wrk -t1); "
+        f"server: tagwise serve {' '.join(extra)}\n"
     )
     print(
-        "p50/p99 are over all answers (200 and 503); "
-        "errors = answers other than 200/503, plus socket errors.\n"
+        "Latency per status, measured by wrk's script from send to answer (the server echoes "
+        "X-Request-Id); timeouts: no answer within 10 s; errors: other statuses, socket errors.\n"
     )
-    print("| model | load | ok req/s | p50 ms | p99 ms | ok requests | errors | shed 503 |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| model | load | 200/s | 503/s | 200 p50 ms | 200 p99 ms | 200 max ms | 503 p50 ms "
+        "| 503 p99 ms | timeouts | errors |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
     print("\n" + "\n".join(notes))
+
+
+def _row(kind: str, load: str, r: dict[str, Any], duration: int) -> str:
+    def ms(key: str) -> str:
+        value = r.get(key, float("nan"))
+        return "—" if value != value else f"{value:.1f}"
+
+    return (
+        f"| {kind} | {load} | {r['ok'] / duration:.0f} | {r['shed'] / duration:.0f} "
+        f"| {ms('ok_p50_ms')} | {ms('ok_p99_ms')} | {ms('ok_max_ms')} | {ms('shed_p50_ms')} "
+        f"| {ms('shed_p99_ms')} | {r['timeouts']} | {r['errors']} |"
+    )
 
 
 if __name__ == "__main__":

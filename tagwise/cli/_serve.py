@@ -21,11 +21,16 @@ def serve(
     max_batch_rows: int = typer.Option(1024, min=1, help="Most rows scored in one model call."),
     max_pending_rows: int = typer.Option(4096, min=1, help="Rows waiting before requests get 503."),
     max_queue_s: float = typer.Option(
-        1.0, min=0.001, help="Queue wait after which a request gets 503."
+        0.5,
+        min=0.001,
+        help="Queue-time budget: 503 when the estimated or actual wait for the model is longer.",
     ),
-    max_inflight: int = typer.Option(256, min=1, help="Predictions in flight before 503 unread."),
-    max_loop_lag_ms: float = typer.Option(500.0, min=1.0, help="Event-loop lag before 503 unread."),
+    max_inflight: int = typer.Option(64, min=1, help="Predictions in flight before 503 unread."),
+    max_loop_lag_ms: float = typer.Option(100.0, min=1.0, help="Event-loop lag before 503 unread."),
     max_wait_ms: float = typer.Option(0.0, min=0.0, help="Batching window (0 = greedy)."),
+    worker: str = typer.Option(
+        "process", help="Where the model runs: 'process' (its own, no GIL contention) or 'thread'."
+    ),
     threads: int = typer.Option(
         1, min=0, help="Model threads (torch/BLAS); 0 leaves them as they are."
     ),
@@ -56,6 +61,7 @@ def serve(
         max_queue_s=max_queue_s,
         max_wait_ms=max_wait_ms,
         threads=threads or None,
+        worker=worker,
         max_inflight=max_inflight,
         max_loop_lag_s=max_loop_lag_ms / 1000.0,
     )

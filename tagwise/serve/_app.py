@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from tagwise.exceptions import TagwiseError
 from tagwise.serve._batcher import MicroBatcher, Overloaded
 from tagwise.serve._guard import Admission, BodyLimit, LoadState, monitor_lag
+from tagwise.serve._worker import ModelProcess, _limit_threads
 
 __all__ = ["ServeLimits", "create_app"]
 
@@ -43,10 +43,15 @@ class ServeLimits:
     max_text_chars : longest text accepted (text models)
     max_batch_rows : most rows scored in one model call
     max_pending_rows : rows queued or in flight before new requests get 503
-    max_queue_s : a request that waited longer than this for the model gets 503
+    max_queue_s : queue-time budget: a request whose estimated wait for the model is longer
+        gets 503 at once (before its body is read, when the estimate allows), and one that waited
+        longer gets 503 instead of being scored late
     max_inflight : predictions being parsed, queued or scored before new ones get 503 unread
     max_loop_lag_s : event-loop lag above which new predictions get 503 unread
     max_wait_ms : batching window after the first queued request (0 = greedy, no added latency)
+    worker : ``"thread"`` runs the model in a thread of the server process; ``"process"`` in a
+        worker process of its own (see :mod:`tagwise.serve._worker`): the model then never
+        competes with the event loop for the GIL — what ``tagwise serve`` does by default.
     threads : intra-op threads of the model (torch, BLAS); None leaves them as they are. The
         default 1 gives the model one core and the event loop the other: switching torch's
         thread count per call, or several threads contending for busy cores, cost tens of
@@ -58,11 +63,12 @@ class ServeLimits:
     max_text_chars: int = 20_000
     max_batch_rows: int = 1024
     max_pending_rows: int = 4096
-    max_queue_s: float = 1.0
+    max_queue_s: float = 0.5
     max_wait_ms: float = 0.0
     threads: int | None = 1
-    max_inflight: int = 256
-    max_loop_lag_s: float = 0.5
+    worker: str = "thread"
+    max_inflight: int = 64
+    max_loop_lag_s: float = 0.1
 
 
 class LabelScore(BaseModel):
@@ -139,28 +145,6 @@ def _own_strategy(model: Any) -> Any:
     return strategy if overrides and callable(getattr(strategy, "apply", None)) else None
 
 
-def _limit_threads(model: Any, n: int) -> None:
-    """Fix the model's thread count once, for every nested model with an ``n_threads`` param."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=n)  # BLAS/OpenMP pools of numpy and scipy
-    torch = sys.modules.get("torch")  # imported by the model if it uses it; never imported here
-    if torch is not None:
-        torch.set_num_threads(n)
-    seen: set[int] = set()
-
-    def visit(obj: Any, depth: int) -> None:
-        if depth > 4 or id(obj) in seen or not hasattr(obj, "get_params"):
-            return
-        seen.add(id(obj))
-        if "n_threads" in obj.get_params(deep=False):
-            obj.set_params(n_threads=n)
-        for value in vars(obj).values():
-            visit(value, depth + 1)
-
-    visit(model, 0)
-
-
 def _describe(model: Any, manifest: dict[str, Any] | None) -> dict[str, Any]:
     if manifest is not None:
         return manifest
@@ -183,18 +167,23 @@ def _validation_message(errors: list[Any]) -> str:
     return f"{where or 'body'}: {first.get('msg', 'invalid request')}{more}"
 
 
-def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
+def create_app(model: Any, *, limits: ServeLimits | None = None, admission: bool = True) -> FastAPI:
     """Build the HTTP app for a fitted model or a model directory.
 
     Parameters
     ----------
     model : a fitted tagwise estimator, or the path of a model directory (loaded safely)
     limits : request limits and batching knobs (:class:`ServeLimits` defaults otherwise)
+    admission : add the admission middleware (load shedding before parsing). ``run_server``
+        passes False and wraps the whole app in :class:`Admission` instead (with
+        ``app.state.load``), so that a refusal skips FastAPI's own middleware layers too.
     """
     from tagwise.io import load_model, read_manifest
 
     limits = limits or ServeLimits()
-    manifest = None
+    if limits.worker not in ("thread", "process"):
+        raise TagwiseError(f"worker must be 'thread' or 'process', not {limits.worker!r}.")
+    manifest, source = None, model
     if isinstance(model, (str, os.PathLike)):
         manifest = read_manifest(Path(model))
         model = load_model(Path(model))
@@ -206,18 +195,34 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
     fitted_cut = np.asarray(model._decision_thresholds(), dtype=np.float64)
     strategy = _own_strategy(model)
     info = _describe(model, manifest)
+    worker = ModelProcess(source, threads=limits.threads) if limits.worker == "process" else None
     batcher = MicroBatcher(
-        lambda X: np.asarray(model.predict_proba(X), dtype=np.float64),
+        worker or (lambda X: np.asarray(model.predict_proba(X), dtype=np.float64)),
         max_batch_rows=limits.max_batch_rows,
         max_pending_rows=limits.max_pending_rows,
         max_queue_s=limits.max_queue_s,
         max_wait_ms=limits.max_wait_ms,
     )
     state = {"draining": False}
-    load = LoadState(max_inflight=limits.max_inflight, max_lag_s=limits.max_loop_lag_s)
+
+    def model_wait(inflight: int) -> float:
+        """Estimated model wait of a new request: rows queued, plus those of the requests
+        admitted but still being parsed (at the mean rows per request so far)."""
+        parsing = max(0, inflight - batcher.waiting_requests)
+        per_request = batcher.stats.rows / max(1, batcher.stats.requests)
+        return batcher.estimated_wait_s(batcher.pending_rows + parsing * per_request)
+
+    load = LoadState(
+        max_inflight=limits.max_inflight,
+        max_lag_s=limits.max_loop_lag_s,
+        max_wait_s=limits.max_queue_s,
+        model_wait=model_wait,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:  # loading the model in the child takes seconds: not on the loop
+            await asyncio.to_thread(worker.start)
         await batcher.start()
         probe = asyncio.create_task(monitor_lag(load), name="tagwise-lag-probe")
         warm = [""] if text else np.zeros((1, n_features or 1), dtype=np.float32)
@@ -229,6 +234,8 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
         state["draining"] = True
         await batcher.stop()
         probe.cancel()
+        if worker is not None:
+            await asyncio.to_thread(worker.close)
 
     app = FastAPI(
         title="tagwise model server",
@@ -236,9 +243,10 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
         description=f"Multi-label predictions: a {info.get('kind')} model, {len(names)} labels.",
         lifespan=lifespan,
     )
-    app.state.batcher, app.state.serving = batcher, state
+    app.state.batcher, app.state.serving, app.state.load = batcher, state, load
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    app.add_middleware(Admission, load=load)  # added last = outermost: sheds before anything
+    if admission:
+        app.add_middleware(Admission, load=load)  # added last = outermost: sheds before anything
     PredictRequest = _request_model(text, n_features, limits)
     errors: dict[int | str, dict[str, Any]] = {c: {"model": ErrorResponse} for c in (413, 422, 503)}
 
@@ -314,8 +322,14 @@ def create_app(model: Any, *, limits: ServeLimits | None = None) -> FastAPI:
             "pending_rows": batcher.pending_rows,
             "inflight": load.inflight,
             "loop_lag_ms": round(load.lag_s * 1000, 2),
+            "model_ms_per_row": round(batcher.row_cost_s * 1000, 4),
+            "inflight_limit": round(min(load.limit, load.max_inflight), 1),
+            "throughput": round(load.throughput, 1),
+            "sojourn_ms": round(load.sojourn_s * 1000, 2),
             "shed_inflight": load.shed_inflight,
             "shed_lag": load.shed_lag,
+            "shed_wait_unread": load.shed_wait,
+            "worker": limits.worker,
         }
 
     @app.get("/health/live")

@@ -4,15 +4,22 @@ One worker task owns the model. While it scores a batch, new requests queue up; 
 free it takes *everything* queued (up to ``max_batch_rows`` rows) and scores it in one call —
 the batch grows with the load by itself, and an idle server adds no waiting time (the "greedy"
 policy of dynamic batching in TF-Serving / Triton, with ``max_wait_ms`` as the optional
-window). The model runs in a single dedicated thread, so the event loop stays free to parse
-and answer requests, and calls never overlap (PyTorch uses its own intra-op threads).
+window). The model runs behind a single dedicated thread (which may hand the batch on to a
+worker process, :mod:`tagwise.serve._worker`), so the event loop stays free to parse and answer
+requests, and calls never overlap.
 
-Load shedding keeps latency bounded instead of letting a queue grow without limit:
+Load shedding bounds the time a request waits for the model by ``max_queue_s`` (the queue-time
+budget), judged by time rather than by queue length:
 
-* admission control — a request that would push the rows waiting or in flight past
-  ``max_pending_rows`` is refused at once (:class:`Overloaded` → HTTP 503 with Retry-After);
-* queue deadline — a request that waited longer than ``max_queue_s`` before its turn is
-  refused rather than scored late (its client has likely given up).
+* the batcher measures what the model costs per row (an average over recent batches, at the
+  batch sizes the current load produces) and estimates the wait of a new request as
+  ``rows ahead of it × cost per row``; a request whose estimated wait is over the budget is
+  refused at once (:class:`Overloaded` → HTTP 503 with Retry-After), as is one that would push
+  the rows waiting past ``max_pending_rows`` (a hard cap on memory);
+* deadline — when a batch is formed, a request that already waited longer than the budget is
+  refused rather than scored late (its client may have given up, and scoring it would delay
+  every request behind it). Estimate and deadline together keep the accepted requests' wait
+  near the budget whatever the offered load.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ class BatcherStats:
     batches: int = 0
     max_batch_rows_seen: int = 0
     shed_full: int = 0
+    shed_wait: int = 0
     shed_late: int = 0
 
 
@@ -57,10 +65,12 @@ class MicroBatcher:
     Parameters
     ----------
     predict : callable mapping a batch (float32 array (n, d) or list of n str) to an array of
-        shape (n, n_labels)
+        shape (n, n_labels), run in a thread; if it has a ``predict_async`` coroutine method
+        (returning the scores and the model's seconds), that is awaited on the loop instead
     max_batch_rows : most rows scored in one call
     max_pending_rows : most rows queued or in flight before new requests are shed
-    max_queue_s : a request that waited longer than this is shed instead of scored
+    max_queue_s : queue-time budget: a request whose estimated wait is longer is refused, one
+        that waited longer is shed instead of scored
     max_wait_ms : after the first request of a batch, wait this long for more (0 = greedy)
     """
 
@@ -74,12 +84,15 @@ class MicroBatcher:
         max_wait_ms: float = 0.0,
     ) -> None:
         self._predict = predict
+        self._predict_async = getattr(predict, "predict_async", None)
         self.max_batch_rows = max_batch_rows
         self.max_pending_rows = max_pending_rows
         self.max_queue_s = max_queue_s
         self.max_wait_s = max_wait_ms / 1000.0
         self.stats = BatcherStats()
-        self.pending_rows = 0
+        self.pending_rows = 0  # rows queued or being scored
+        self.waiting_requests = 0  # requests submitted and not yet answered
+        self.row_cost_s = 0.0  # model seconds per row, averaged over recent batches
         self._queue: asyncio.Queue[_Item | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -104,10 +117,15 @@ class MicroBatcher:
             self._executor.shutdown(wait=True)
         self._task = None
 
+    def estimated_wait_s(self, rows_ahead: float | None = None) -> float:
+        """Seconds a request would wait behind ``rows_ahead`` rows (default: the rows pending)."""
+        return (self.pending_rows if rows_ahead is None else rows_ahead) * self.row_cost_s
+
     async def submit(self, instances: Any, n_rows: int) -> np.ndarray:
         """Score ``instances`` (n_rows) together with whatever else is queued.
 
-        Raises :class:`Overloaded` when the queue is full or the wait was too long.
+        Raises :class:`Overloaded` when the queue is full, the estimated wait is over the
+        budget, or the request waited too long.
         """
         if self._queue is None or not self.running:
             raise Overloaded("the model is not running (starting up or shutting down).")
@@ -116,14 +134,22 @@ class MicroBatcher:
             raise Overloaded(
                 f"{self.pending_rows} rows are already waiting (limit {self.max_pending_rows})."
             )
+        wait = self.estimated_wait_s()
+        if wait > self.max_queue_s:
+            self.stats.shed_wait += 1
+            raise Overloaded(
+                f"the model has about {wait:.2f}s of work queued (budget {self.max_queue_s}s)."
+            )
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self.pending_rows += n_rows
+        self.waiting_requests += 1
         self.stats.requests += 1
         try:
             await self._queue.put(_Item(instances, n_rows, future))
             return await future
         finally:
             self.pending_rows -= n_rows
+            self.waiting_requests -= 1
 
     async def _collect(self, first: _Item) -> tuple[list[_Item], bool]:
         assert self._queue is not None
@@ -164,6 +190,23 @@ class MicroBatcher:
             live.append(item)
         return live
 
+    def _timed(self, inputs: Any) -> tuple[np.ndarray, float]:
+        # Timed in the worker thread: the model's own time, not the wait for the loop after it.
+        started = time.perf_counter()
+        scores = self._predict(inputs)
+        return scores, time.perf_counter() - started
+
+    def _observe(self, seconds: float, rows: int) -> None:
+        """Update the cost per row: a moving average weighted by rows, so that big batches (the
+        ones that form under load, where the estimate matters) count the most."""
+        if self.stats.batches == 0:  # the first call (warm-up) pays for lazy imports: skip it
+            return
+        weight = rows / (rows + 32)
+        cost = seconds / max(rows, 1)
+        self.row_cost_s = (
+            cost if self.row_cost_s == 0.0 else ((1 - weight) * self.row_cost_s + weight * cost)
+        )
+
     async def _run(self) -> None:
         assert self._queue is not None
         loop = asyncio.get_running_loop()
@@ -181,13 +224,18 @@ class MicroBatcher:
             else:
                 inputs = [text for item in batch for text in item.instances]
             try:
-                scores = await loop.run_in_executor(self._executor, self._predict, inputs)
+                if self._predict_async is not None:  # e.g. a worker process: wait on the loop
+                    scores, seconds = await self._predict_async(inputs)
+                else:
+                    call = loop.run_in_executor(self._executor, self._timed, inputs)
+                    scores, seconds = await call
             except Exception as exc:  # handed to each request; the handler maps it to a status
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(exc)
                 continue
             rows = sum(item.n_rows for item in batch)
+            self._observe(seconds, rows)
             self.stats.batches += 1
             self.stats.rows += rows
             self.stats.max_batch_rows_seen = max(self.stats.max_batch_rows_seen, rows)

@@ -33,9 +33,13 @@ def run_server(
     """
     import uvicorn
 
-    app = create_app(model, limits=limits)
+    from tagwise.serve._guard import Admission
+
+    app = create_app(model, limits=limits, admission=False)
+    # Admission wraps the whole app, outside FastAPI's own middleware: a refusal costs only
+    # uvicorn's parsing of the request line and headers, and one small answer.
     config = uvicorn.Config(
-        app,
+        Admission(app, app.state.load),
         host=host,
         port=port,
         log_level=log_level,
