@@ -26,8 +26,9 @@ import scipy.sparse as sp
 
 from tagwise.data._arffdata import Entries, _Codes, parse_chunk
 from tagwise.data._arffheader import ArffHeader
-from tagwise.data._fastpath import arff_sparse_ints, arff_sparse_pairs
+from tagwise.data._fastpath import arff_sparse_pairs
 from tagwise.data._stream import open_binary
+from tagwise.data._swar import arff_sparse_plain
 from tagwise.exceptions import DataFormatError, located
 
 __all__ = ["Part", "Plan", "data_chunks", "parts"]
@@ -155,9 +156,9 @@ def parts(plan: Plan, chunk_bytes: int) -> Iterator[Part]:
 
 def _lean(plan: Plan, buf: bytes) -> Part | None:
     """A plain sparse chunk of numeric and {0,1} attributes; None → the general path."""
-    raw = arff_sparse_ints(buf)
+    raw = arff_sparse_plain(buf)
     if raw is None:
-        raw = arff_sparse_pairs(buf, ints=False)
+        raw = arff_sparse_pairs(buf, plain=False)
     if raw is None:
         return None
     per_row, attr, val = raw["per_row"], raw["attr"], raw["val"]

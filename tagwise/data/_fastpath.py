@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["arff_dense_values", "arff_sparse_ints", "arff_sparse_pairs", "libsvm_pairs"]
+from tagwise.data._swar import arff_sparse_plain
+
+__all__ = ["arff_dense_values", "arff_sparse_pairs", "libsvm_pairs"]
 
 _ARFF_TABLE = bytes.maketrans(b",{}\r", b"\n\n\n\n")
 _SVM_TABLE = bytes.maketrans(b" \t\r:", b"\n\n\n ")
@@ -100,141 +102,13 @@ def libsvm_pairs(buf: bytes) -> dict[str, Any] | None:
     }
 
 
-# SWAR ("SIMD within a register") digit parsing: a token of 1-8 digits is read as the uint64 of
-# the 8 bytes that end with it, and 3 multiply-shift-mask steps fold its digits into the number
-# (D. Lemire's parse_eight_digits, as in simdjson), one numpy pass per step over all tokens
-_U64 = np.uint64
-_ZERO = _U64(0x3030303030303030)  # '0' in every byte: xor turns digit bytes into 0-9
-_HIGH = _U64(0xF0F0F0F0F0F0F0F0)
-_SIX = _U64(0x0606060606060606)
-_M16, _M32 = _U64(0x00FF00FF00FF00FF), _U64(0x0000FFFF0000FFFF)
-# the last n bytes of a window are the high n bytes of its little-endian uint64
-_KEEP = np.array(
-    [0] + [((1 << (8 * n)) - 1) << (8 * (8 - n)) for n in range(1, 9)], dtype=np.uint64
-)
-
-
-def _windows(a: np.ndarray) -> np.ndarray:
-    """uint64 view whose element i holds the bytes ``a[i-8:i]`` (zero-padded at the front)."""
-    padded = np.empty(a.size + 8, dtype=np.uint8)
-    padded[:8] = 48
-    padded[8:] = a
-    return np.ndarray((a.size + 1,), dtype=np.uint64, buffer=padded, strides=(1,))
-
-
-def _eight(windows: np.ndarray, end: np.ndarray, length: np.ndarray) -> np.ndarray | None:
-    """The numbers written by the 1-8 digit tokens ``a[end-length:end]``, or None if a byte of
-    one is not a digit. Little-endian uint64 arithmetic (numpy wraps, as the trick needs)."""
-    x = windows.take(end)
-    x ^= _ZERO
-    x &= _KEEP.take(length)
-    bad = x + _SIX  # a byte above 9 carries into its high nibble
-    bad |= x
-    bad &= _HIGH
-    if bad.any():
-        return None
-    x *= _U64(10 * 256 + 1)
-    x >>= _U64(8)
-    x &= _M16
-    x *= _U64(100 * 65536 + 1)
-    x >>= _U64(16)
-    x &= _M32
-    x *= _U64(10000 * (1 << 32) + 1)
-    x >>= _U64(32)
-    return x.view(np.int64)
-
-
-def arff_sparse_ints(buf: bytes) -> dict[str, Any] | None:
-    """Rows written exactly ``{i v,i v}`` with unsigned integers of 1-8 digits (binary MULAN
-    data): ``per_row`` entry counts, ``attr`` int64 and ``val`` (uint8 when every value has
-    one digit, else int64), or None.
-
-    The separators (every byte below ``'0'``: blank, comma, newline, and anything odd) are
-    located once; their sequence must be, per entry, a blank then a comma or newline, with a
-    comma followed by the next entry's blank, every line ``{...}`` (or ``{}``), and every gap
-    between separators 1-8 digits (checked in the SWAR step). Anything else in the chunk
-    (CR, tabs, signs, decimals, comments, quotes) sends it to the pandas or numpy parser.
-    Position arrays are int32 and freed as soon as they are used: the working set stays near
-    10 bytes per input byte.
-    """
-    if b"." in buf:
-        return None  # decimals: pandas' C parser beats three SWAR passes per entry
-    a = np.frombuffer(buf, dtype=np.uint8)
-    if a.size >= 2**31 - 8:
-        return None
-    nd = np.flatnonzero(a < 48).astype(np.int32)
-    c = a.take(nd)
-    nl_c = np.flatnonzero(c == 10)
-    s = np.flatnonzero(c == 32).astype(np.int32)  # one blank per entry
-    n_comma = int(np.count_nonzero(c == 44))
-    if nl_c.size + s.size + n_comma != c.size or not nl_c.size:
-        return None
-    nl = nd.take(nl_c)
-    starts = np.empty(nl.size, dtype=np.int32)
-    starts[0] = 0
-    starts[1:] = nl[:-1] + 1
-    if (a.take(starts) != 123).any() or (a.take(nl - 1) != 125).any():
-        return None
-    per_row = np.diff(np.searchsorted(s, nl_c), prepend=0)
-    if ((per_row == 0) & (nl - starts != 2)).any():
-        return None  # a line without entries must be exactly "{}"
-    if not s.size:
-        return {"per_row": per_row, "attr": np.zeros(0, np.int64), "val": np.zeros(0, np.uint8)}
-    # the separator before each blank is a comma or the newline that ends the previous line
-    # (the chunk's first entry has none: take(-1) reads the chunk's final newline)
-    s -= 1
-    before = c.take(s)
-    first = before == 10
-    if ((before != 44) & ~first).any():
-        return None
-    open_pos = nd.take(s)
-    if s[0] == -1:
-        open_pos[0] = -1
-    s += 1
-    sp_pos = nd.take(s)
-    s += 1  # the separator after each value: a comma, or the newline that ends its line
-    last = c.take(s) == 10
-    more = s[~last]  # each a comma (or a stray blank), followed by the next entry's blank
-    more += 1
-    if more.size != n_comma or (c.take(more) != 32).any():
-        return None
-    del more, c, before
-    v_end = nd.take(s)
-    del nd, s
-    v_end -= last  # the last value of a line ends before its '}'
-    i_len = sp_pos - open_pos
-    del open_pos
-    i_len -= 1
-    i_len -= first  # the first entry of a line starts after its '{'
-    v_len = v_end - sp_pos
-    v_len -= 1
-    if min(i_len.min(), v_len.min()) < 1 or max(i_len.max(), v_len.max()) > 8:
-        return None
-    windows = _windows(a)
-    attr = _eight(windows, sp_pos, i_len)
-    if attr is None:
-        return None
-    del i_len
-    if v_len.max() == 1:  # one-digit values (binary data): one gather
-        sp_pos += 1
-        val = a.take(sp_pos)
-        val -= 48
-        if (val > 9).any():
-            return None
-        return {"per_row": per_row, "attr": attr, "val": val}
-    val = _eight(windows, v_end, v_len)
-    if val is None:
-        return None
-    return {"per_row": per_row, "attr": attr, "val": val}
-
-
-def arff_sparse_pairs(buf: bytes, ints: bool = True) -> dict[str, Any] | None:
+def arff_sparse_pairs(buf: bytes, plain: bool = True) -> dict[str, Any] | None:
     """(row entry counts, attribute indices, float64 values) of a plain sparse ARFF chunk, or
-    None. ``ints=False``: the caller has tried :func:`arff_sparse_ints` already."""
-    plain = arff_sparse_ints(buf) if ints else None
-    if plain is not None:
-        plain["val"] = plain["val"].astype(np.float64)
-        return plain
+    None. ``plain=False``: the caller has tried :func:`arff_sparse_plain` already."""
+    fast = arff_sparse_plain(buf) if plain else None
+    if fast is not None:
+        fast["val"] = fast["val"].astype(np.float64)
+        return fast
     if any(ch in buf for ch in (b"%", b"'", b'"', b"?", b"\x00")):
         return None
     a = np.frombuffer(buf, dtype=np.uint8)
