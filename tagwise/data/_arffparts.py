@@ -73,8 +73,9 @@ class Plan:
         self.n_features, self.n_labels = len(specs), len(label_idx)
         self.width = max([len(a.values) for a in attrs] + [1])
         col = np.full((n_attr, self.width + 1), -1, dtype=np.int64)  # [:, -1]: numeric column
-        for column, (attr_i, attr_code) in enumerate(specs):
-            col[attr_i, attr_code] = column
+        if specs:
+            where = np.array(specs, dtype=np.int64)
+            col[where[:, 0], where[:, 1]] = np.arange(len(specs))  # code -1: the last column
         self.col, self.col_flat = col, col.ravel()
         self.lab_col = np.full(n_attr, -1, dtype=np.int64)
         self.lab_col[label_idx] = np.arange(len(label_idx))
@@ -132,7 +133,7 @@ def data_chunks(path: Path, header: ArffHeader, chunk_bytes: int) -> Iterator[by
                 if cut == 0:
                     rest += block
                     continue
-                yield rest + block[:cut] if rest else block[:cut]
+                yield rest + memoryview(block)[:cut] if rest else block[:cut]
                 rest = block[cut:]
     except (OSError, EOFError) as exc:
         raise DataFormatError(f"{path}: cannot read the file ({exc}).") from None

@@ -30,8 +30,10 @@ _M16, _M32 = _U64(0x00FF00FF00FF00FF), _U64(0x0000FFFF0000FFFF)
 _KEEP = np.array(
     [0] + [((1 << (8 * n)) - 1) << (8 * (8 - n)) for n in range(1, 9)], dtype=np.uint64
 )
-_BELOW = ~np.r_[_KEEP[1:], _U64(0)]  # _BELOW[f]: the bytes before the last f + 1
-_POW10 = 10.0 ** np.arange(9)
+# a decimal with f < 8 digits after the point: _KEEP[f] keeps them, _BELOW[f] the bytes before
+# the point; f = 8 (an integer among decimals) keeps the whole window and divides by 1
+_BELOW = np.r_[~_KEEP[1:], _U64(0)]
+_POW10 = np.r_[10.0 ** np.arange(8), 1.0]
 
 
 def _windows(a: np.ndarray) -> np.ndarray:
@@ -64,15 +66,19 @@ def _digits(x: np.ndarray, length: np.ndarray) -> np.ndarray | None:
     return x.view(np.int64)
 
 
-def _decimals(x: np.ndarray, length: np.ndarray, frac: np.ndarray) -> np.ndarray | None:
-    """Values of the windows ``x`` ending in ``digits.digits`` tokens of ``length`` bytes with
-    ``frac`` digits after the point (the point is squeezed out, then the digits are read)."""
+def _decimals(
+    x: np.ndarray, length: np.ndarray, frac: np.ndarray, dot: np.ndarray
+) -> np.ndarray | None:
+    """Values of the windows ``x`` ending in tokens of ``length`` digits, those with ``dot``
+    written ``digits.digits`` with ``frac`` digits after the point (the others have frac 8:
+    no shift, divisor 1). The point is squeezed out by moving the digits before it up a byte,
+    then the digits are read."""
     low = x & _BELOW.take(frac)
-    low <<= _U64(8)  # the integer digits move up over the point
+    low <<= dot.view(np.uint8).astype(np.uint64) << _U64(3)  # 8 bits where there is a point
     x &= _KEEP.take(frac)
     x |= low
     del low
-    mant = _digits(x, length - 1)
+    mant = _digits(x, length)
     if mant is None:
         return None
     return mant / _POW10.take(frac)
@@ -169,23 +175,11 @@ def arff_sparse_plain(buf: bytes) -> dict[str, Any] | None:
     if dot is None:
         val = _digits(windows[v_end], v_len)
         return None if val is None else {"per_row": per_row, "attr": attr, "val": val}
-    k = np.flatnonzero(dot)
-    every = k.size == v_end.size
-    end_k = v_end if every else v_end.take(k)
-    frac = end_k - dot_pos
-    frac -= 1
-    len_k = v_len if every else v_len.take(k)
-    if frac.min() < 1 or (len_k - frac).min() < 2:
+    # integers among decimals (labels "1" beside features "0.25") take table row 8: no point
+    frac = np.full(v_end.size, 8, dtype=np.int32)
+    frac[dot] = v_end[dot] - dot_pos - 1
+    v_len -= dot
+    if frac.min() < 1 or (v_len - np.where(dot, frac, 0)).min() < 1:
         return None  # "1." or ".5": the general parser
-    dec = _decimals(windows[end_k], len_k, frac)
-    if dec is None:
-        return None
-    if every:
-        return {"per_row": per_row, "attr": attr, "val": dec}
-    ints = _digits(windows[v_end[~dot]], v_len[~dot])
-    if ints is None:
-        return None
-    val = np.empty(v_end.size, dtype=np.float64)
-    val[k] = dec
-    val[~dot] = ints
-    return {"per_row": per_row, "attr": attr, "val": val}
+    val = _decimals(windows[v_end], v_len, frac, dot)
+    return None if val is None else {"per_row": per_row, "attr": attr, "val": val}
