@@ -13,7 +13,7 @@ so reading needs the result plus one chunk's working set.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from tagwise.data._arffheader import ArffHeader, find_labels, parse_header
-from tagwise.data._arffparts import Plan, parts
+from tagwise.data._arffparts import Part, Plan, parts
 from tagwise.data._dataset import Dataset
 from tagwise.data._stream import CHUNK_BYTES, line_chunks
 from tagwise.exceptions import DataFormatError, located
 
-__all__ = ["read_arff", "read_arff_features"]
+__all__ = ["iter_arff_features", "read_arff", "read_arff_features"]
 
 _POSITIVE = {"1", "true", "yes", "y", "t"}
 _NEGATIVE = {"0", "false", "no", "n", "f"}
@@ -172,7 +172,10 @@ def _read(
         x_col.resize(at, refcheck=False)  # give the unused tail back
         x_val.resize(at, refcheck=False)
         X = sp.csr_matrix((x_val, x_col, indptr), shape=(n, len(specs)))
-        X.has_sorted_indices = True  # columns increase along each row (attribute order)
+        if plan.sorted_columns:  # columns increase along each row, as attributes do
+            X.has_sorted_indices = True
+        else:  # a model's own feature order
+            X.sort_indices()
     else:
         X = np.concatenate(dense) if len(dense) > 1 else dense[0]
     return X, Y, (ids if plan.ids_attr is not None else None)
@@ -269,24 +272,14 @@ def read_arff(
     )
 
 
-def read_arff_features(
-    path: str | Path,
-    feature_names: Sequence[str] | None = None,
-    *,
-    labels: Sequence[str] | int | None = None,
-    xml: str | Path | None = None,
-    allow_nan: bool = False,
-    dtype: Any = np.float32,
-    chunk_bytes: int = CHUNK_BYTES,
-) -> tuple[Any, list[str] | None]:
-    """Feature rows of an ARFF file for prediction: ``(X, ids)``.
-
-    With ``feature_names`` (the model's), attributes are matched by name in that order
-    (``attribute=value`` rebuilds a one-hot column); without, every attribute that is not a
-    label (as found by :func:`read_arff`'s rules, if any apply) is a feature.
-    """
-    p = Path(path)
-    header = parse_header(p)
+def _model_specs(
+    p: Path,
+    header: ArffHeader,
+    feature_names: Sequence[str] | None,
+    labels: Sequence[str] | int | None,
+    xml: str | Path | None,
+) -> list[tuple[int, int]]:
+    """The (attribute, code) of each feature: the model's names, or every non-label one."""
     if feature_names is None:
         label_idx = find_labels(header, p, labels, xml) or []
         specs, _ = _feature_specs(header, set(label_idx))
@@ -312,7 +305,97 @@ def read_arff_features(
             )
     if not specs:
         raise DataFormatError(f"{p}: no feature attributes.")
+    return specs
+
+
+def read_arff_features(
+    path: str | Path,
+    feature_names: Sequence[str] | None = None,
+    *,
+    labels: Sequence[str] | int | None = None,
+    xml: str | Path | None = None,
+    allow_nan: bool = False,
+    dtype: Any = np.float32,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> tuple[Any, list[str] | None]:
+    """Feature rows of an ARFF file for prediction: ``(X, ids)``.
+
+    With ``feature_names`` (the model's), attributes are matched by name in that order
+    (``attribute=value`` rebuilds a one-hot column); without, every attribute that is not a
+    label (as found by :func:`read_arff`'s rules, if any apply) is a feature.
+    """
+    p = Path(path)
+    header = parse_header(p)
+    specs = _model_specs(p, header, feature_names, labels, xml)
     X, _, ids = _read(
         p, header, None, specs, allow_nan=allow_nan, dtype=dtype, chunk_bytes=chunk_bytes
     )
+    return X, ids
+
+
+def iter_arff_features(
+    path: str | Path,
+    feature_names: Sequence[str] | None = None,
+    *,
+    batch_size: int = 10_000,
+    labels: Sequence[str] | int | None = None,
+    xml: str | Path | None = None,
+    allow_nan: bool = False,
+    dtype: Any = np.float32,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[tuple[Any, list[str] | None]]:
+    """:func:`read_arff_features` in batches of at most ``batch_size`` rows, ``(X, ids)`` each.
+
+    The file is parsed chunk by chunk (at most 4 MiB each) and every batch is handed out as
+    soon as its rows are read, so memory stays at about one batch plus one chunk whatever the
+    file's size. X is CSR for sparse files, dense otherwise.
+    """
+    p = Path(path)
+    header = parse_header(p)
+    specs = _model_specs(p, header, feature_names, labels, xml)
+    plan = _plan(p, header, None, specs, allow_nan=allow_nan, dtype=dtype)
+    pending: list[tuple[Any, list[str] | None]] = []
+    n_pending = n_seen = 0
+    for part in parts(plan, _chunk_bytes(p, chunk_bytes)):
+        n_seen += part.n_rows
+        if part.n_rows:
+            pending.append((_part_matrix(plan, part), part.ids))
+            n_pending += part.n_rows
+        while n_pending >= batch_size:
+            X, ids = _stack(plan, pending)
+            yield X[:batch_size], None if ids is None else ids[:batch_size]
+            n_pending -= batch_size
+            pending = [(X[batch_size:], None if ids is None else ids[batch_size:])]
+            pending = pending if n_pending else []
+    if n_seen == 0:
+        raise DataFormatError(located(p, header.data_line, "no data rows after @data."))
+    if n_pending:
+        yield _stack(plan, pending)
+
+
+def _part_matrix(plan: Plan, part: Part) -> Any:
+    """A part's rows as a CSR matrix (sparse files) or a dense array."""
+    if part.dense is not None:
+        return part.dense
+    indptr = np.zeros(part.n_rows + 1, dtype=np.int64)
+    np.cumsum(part.x_counts, out=indptr[1:])
+    X = sp.csr_matrix(
+        (np.asarray(part.x_val, dtype=plan.dtype), part.x_col, indptr),
+        shape=(part.n_rows, plan.n_features),
+    )
+    if plan.sorted_columns:
+        X.has_sorted_indices = True
+    else:
+        X.sort_indices()
+    return X
+
+
+def _stack(plan: Plan, pending: list[tuple[Any, list[str] | None]]) -> tuple[Any, Any]:
+    """Pending pieces as one matrix (and their ids)."""
+    blocks = [x for x, _ in pending]
+    if len(blocks) == 1:
+        X = blocks[0]
+    else:
+        X = sp.vstack(blocks, format="csr") if plan.sparse else np.concatenate(blocks)
+    ids = None if pending[0][1] is None else [t for _, i in pending for t in i]  # type: ignore[union-attr]
     return X, ids

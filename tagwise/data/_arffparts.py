@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,9 @@ class Plan:
             [(j, i) for j, i in enumerate(label_idx) if pos[j] == 0] if sparse else []
         )
         self.one_hot = any(code >= 0 for _, code in specs)
+        attr_order = [i for i, _ in specs]
+        # a model's feature order may differ from the file's: then rows need sorting
+        self.sorted_columns = all(x < y for x, y in pairwise(attr_order))
         self.numeric_labels = any(attrs[i].kind == "numeric" for i in label_idx)
         self.nominal_attr = self.kind == 1
         self._lean_tables(attrs, specs)
@@ -106,6 +110,7 @@ class Plan:
             and not self.implicit_labels
             and bool((zero_one | (self.kind == 0)).all())
             and all(code in (-1, 1) for _, code in specs)
+            and len({i for i, _ in specs}) == len(specs)  # one column per attribute
         )
         if not self.lean:
             return

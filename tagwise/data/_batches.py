@@ -1,8 +1,8 @@
 """``iter_batches``: feature rows of a file in bounded pieces, for prediction over big files.
 
 CSV/TSV go through pandas' chunked reader, Parquet through pyarrow record batches, JSONL line
-by line, LIBSVM through the chunked parser; memory stays at about one batch. ARFF files are read
-whole and handed out in batches (ARFF is rarely the format of a file larger than memory).
+by line, LIBSVM and ARFF (dense or sparse) through their chunked parsers; memory stays at about
+one batch.
 """
 
 from __future__ import annotations
@@ -46,12 +46,9 @@ def iter_batches(
     if fmt == "libsvm":
         yield from _libsvm(p, feature_names, n_features, zero_based, batch_size, options)
     elif fmt == "arff":
-        from tagwise.data._arff import read_arff_features
+        from tagwise.data._arff import iter_arff_features
 
-        X, ids = read_arff_features(p, feature_names, **options)
-        for start in range(0, X.shape[0], batch_size):
-            stop = start + batch_size
-            yield X[start:stop], None if ids is None else ids[start:stop]
+        yield from iter_arff_features(p, feature_names, batch_size=batch_size, **options)
     else:
         yield from _tabular(p, fmt, feature_names, batch_size, options)
 
