@@ -155,6 +155,7 @@ def fit_columns(
     max_cg: int = 30,
     dtype: Any = None,
     hessian_rows: int | None = None,
+    intercept_penalty: float = 0.0,
 ) -> LinearSolution:
     """Fit one linear model per column of ``Y`` in a single vectorised solve.
 
@@ -173,6 +174,8 @@ def fit_columns(
         (twice less memory traffic; the solution is accurate to ~1e-6 relative).
     hessian_rows : int, optional
         Rows sampled for the curvature (default :data:`HESSIAN_ROWS`, at least n/5).
+    intercept_penalty : float, optional
+        Weight of ``0.5 * b**2`` in the objective (L2 only; 1 is liblinear's model).
 
     Returns
     -------
@@ -192,6 +195,7 @@ def fit_columns(
     if hessian_rows is None:
         hessian_rows = max(HESSIAN_ROWS, n // 5)
     prob = _Problem(X, S, Cw, loss, dtype, min(int(hessian_rows), n))
+    prob.reg[-1] = intercept_penalty if penalty == "l2" else 0.0
     W = np.zeros((X.shape[1] + 1, L))
     # start the intercept at the weighted log-odds: most rare labels are then nearly solved
     wpos = (Cw * Yb).sum(axis=0)
