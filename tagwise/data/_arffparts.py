@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +72,11 @@ class Plan:
         self.kind = np.array([kinds[a.kind] for a in attrs], dtype=np.int8)
         self.n_features, self.n_labels = len(specs), len(label_idx)
         self.width = max([len(a.values) for a in attrs] + [1])
+        # the specs as two arrays: attribute and code (-1 numeric, else the nominal value)
+        s_attr = np.fromiter((i for i, _ in specs), dtype=np.int64, count=len(specs))
+        s_code = np.fromiter((c for _, c in specs), dtype=np.int64, count=len(specs))
         col = np.full((n_attr, self.width + 1), -1, dtype=np.int64)  # [:, -1]: numeric column
-        if specs:
-            where = np.array(specs, dtype=np.int64)
-            col[where[:, 0], where[:, 1]] = np.arange(len(specs))  # code -1: the last column
+        col[s_attr, s_code] = np.arange(len(specs))
         self.col, self.col_flat = col, col.ravel()
         self.lab_col = np.full(n_attr, -1, dtype=np.int64)
         self.lab_col[label_idx] = np.arange(len(label_idx))
@@ -84,24 +84,23 @@ class Plan:
         self.ids_attr = next((i for i, a in enumerate(attrs) if a.kind == "string"), None)
         # sparse rows leave out a nominal attribute at its first value (code 0): such features
         # and labels are set on the rows where they are absent
-        self.implicit = sorted({i for i, code in specs if code == 0}) if sparse else []
+        self.implicit = np.unique(s_attr[s_code == 0]).tolist() if sparse else []
         self.implicit_labels = (
             [(j, i) for j, i in enumerate(label_idx) if pos[j] == 0] if sparse else []
         )
-        self.one_hot = any(code >= 0 for _, code in specs)
-        attr_order = [i for i, _ in specs]
+        self.one_hot = bool((s_code >= 0).any())
         # a model's feature order may differ from the file's: then rows need sorting
-        self.sorted_columns = all(x < y for x, y in pairwise(attr_order))
+        self.sorted_columns = bool((np.diff(s_attr) > 0).all())
         self.numeric_labels = any(attrs[i].kind == "numeric" for i in label_idx)
         self.nominal_attr = self.kind == 1
-        self._lean_tables(attrs, specs)
+        self._lean_tables(attrs, s_attr, s_code)
 
     @cached_property
     def codes(self) -> _Codes:
         """The general parser's lookups (built on the first chunk that needs them)."""
         return _Codes(self.header.attributes)
 
-    def _lean_tables(self, attrs: list, specs: list[tuple[int, int]]) -> None:
+    def _lean_tables(self, attrs: list, s_attr: np.ndarray, s_code: np.ndarray) -> None:
         """The lean path's lookups, when every attribute is numeric or nominal ``{0,1}``."""
         zero_one = np.array([a.kind == "nominal" and a.values == ["0", "1"] for a in attrs])
         self.lean = (
@@ -109,15 +108,14 @@ class Plan:
             and not self.implicit
             and not self.implicit_labels
             and bool((zero_one | (self.kind == 0)).all())
-            and all(code in (-1, 1) for _, code in specs)
-            and len({i for i, _ in specs}) == len(specs)  # one column per attribute
+            and bool(((s_code == -1) | (s_code == 1)).all())
+            and np.unique(s_attr).size == s_attr.size  # one column per attribute
         )
         if not self.lean:
             return
         # one lookup: feature column (>= 0), label column j as -2 - j, or -1 (neither)
         self.code = np.full(len(attrs), -1, dtype=np.int32)
-        if specs:
-            self.code[np.array([i for i, _ in specs])] = np.arange(len(specs), dtype=np.int32)
+        self.code[s_attr] = np.arange(s_attr.size, dtype=np.int32)
         if self.label_idx:
             self.code[np.array(self.label_idx)] = -2 - np.arange(self.n_labels, dtype=np.int32)
         self.all_nominal = bool(zero_one.all())

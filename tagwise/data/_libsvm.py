@@ -159,7 +159,8 @@ def _parse_chunk(buf: bytes, line0: int, path: Path) -> _Chunk:
 def _header(first: bytes) -> tuple[int, int, int] | None:
     """The XMC header ``n_samples n_features n_labels`` if the first line is one."""
     parts = first.split(b"#", 1)[0].split()
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
+    # sizes past 12 digits are no header (and would overflow scipy's index types)
+    if len(parts) == 3 and all(p.isdigit() and len(p) <= 12 for p in parts):
         n, f, k = (int(p) for p in parts)
         return n, f, k
     return None
