@@ -138,7 +138,7 @@ def test_rakel_disjoint_partitions_and_overlapping_covers(data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), o.predict_proba(X))
 
 
-def test_rakel_at_least_one_fills_only_empty_rows(data):
+def test_rakel_at_least_one_fills_only_empty_rows(data, tmp_path):
     X, Y = data
     Xnew = np.random.default_rng(0).normal(size=(100, X.shape[1])) * 5 + X.mean(axis=0)
     plain = RakelClassifier(k=1, random_state=0, max_iter=30).fit(X, Y).predict(Xnew)
@@ -150,6 +150,8 @@ def test_rakel_at_least_one_fills_only_empty_rows(data):
     np.testing.assert_array_equal(pred[kept], plain[kept])
     top = np.argmax(filled.predict_proba(Xnew[~kept]), axis=1)
     assert np.all(pred[~kept][np.arange(len(top)), top] == 1)
+    loaded = load_model(save_model(filled, tmp_path / "rakel1"))
+    np.testing.assert_array_equal(loaded.predict(Xnew), pred)
 
 
 def test_rakel_with_all_labels_is_lp(data):
