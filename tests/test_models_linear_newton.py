@@ -88,3 +88,18 @@ def test_intercept_penalty_needs_l2(data):
         LinearOneVsRest(penalty="l1", intercept_penalty=1.0).fit(X, Y)
     with pytest.raises(ConfigError):
         LinearOneVsRest(intercept_penalty=-1.0).fit(X, Y)
+
+
+def test_more_features_than_samples_keeps_liblinears_model():
+    # d > n runs the numpy solver, which must honour intercept_penalty too
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 60))
+    Y = (X[:, :3] + 0.5 * rng.normal(size=(40, 3)) > 0.3).astype(int)
+    model = LinearOneVsRest(
+        C=0.5, standardize=False, intercept_penalty=1.0, tol=1e-9, max_iter=200
+    ).fit(X, Y)
+    for j in range(Y.shape[1]):
+        ref = LogisticRegression(C=0.5, solver="liblinear", tol=1e-10, max_iter=10000)
+        ref.fit(X, Y[:, j])
+        np.testing.assert_allclose(model.coef_[:, j], ref.coef_.ravel(), atol=1e-4)
+        np.testing.assert_allclose(model.intercept_[j], ref.intercept_[0], atol=1e-4)
