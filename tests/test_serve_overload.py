@@ -172,3 +172,62 @@ def test_a_worker_process_scores_as_the_model_reports_errors_and_shuts_down() ->
     assert worker.pid is None  # the child was closed with the app
     with pytest.raises(TagwiseError, match="worker must be"):
         create_app(model, limits=ServeLimits(worker="fork"))
+
+
+def test_the_protocol_refuses_at_the_door_and_keeps_the_connection() -> None:
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from tagwise.serve._door import shedding_protocol
+    from tagwise.serve._guard import Admission
+
+    slow = ToyLinearTagger(delay=0.4).fit(DATA.X, DATA.Y)
+    app = create_app(slow, limits=ServeLimits(max_inflight=1), admission=False)
+    protocol = shedding_protocol(app.state.load)
+    if protocol is None:
+        pytest.skip("httptools is not installed")
+    refused: list[str] = []
+    refuse = protocol._refuse
+
+    def counting(self: Any, why: str) -> None:
+        refused.append(why)
+        refuse(self, why)
+
+    protocol._refuse = counting  # a subclass made for this call: patching it is local
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(
+        Admission(app, app.state.load), port=port, http=protocol, log_level="error"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        base, body = f"http://127.0.0.1:{port}", {"instances": [[0.0] * 5]}
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive()
+            time.sleep(0.02)
+        with httpx.Client(base_url=base, timeout=10) as busy, httpx.Client(base_url=base) as c:
+            first = threading.Thread(target=busy.post, args=("/v1/predict",), kwargs={"json": body})
+            first.start()
+            time.sleep(0.15)  # the first request now holds the only in-flight slot
+            started = time.perf_counter()
+            r = c.post("/v1/predict", json=body, headers={"X-Request-Id": "r9"})
+            refused_in = time.perf_counter() - started
+            assert r.status_code == 503 and r.headers["retry-after"] == "1"
+            assert r.headers["x-request-id"] == "r9" and "1 predictions in flight" in r.text
+            assert refused_in < 0.2  # not after the model's 0.4 s
+            first.join()
+            again = c.post("/v1/predict", json=body)  # same keep-alive connection
+            assert again.status_code == 200
+        stats = app.state.load
+        assert stats.shed_inflight == 1 and stats.completed >= 2
+        assert len(refused) == 1  # answered by the protocol, not by the ASGI middleware
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -33,13 +33,16 @@ def run_server(
     """
     import uvicorn
 
+    from tagwise.serve._door import shedding_protocol
     from tagwise.serve._guard import Admission
 
     app = create_app(model, limits=limits, admission=False)
-    # Admission wraps the whole app, outside FastAPI's own middleware: a refusal costs only
-    # uvicorn's parsing of the request line and headers, and one small answer.
+    # Refusals are answered by the HTTP protocol itself when it can (httptools), otherwise by
+    # Admission, which wraps the whole app, outside FastAPI's own middleware layers.
+    protocol = shedding_protocol(app.state.load)
     config = uvicorn.Config(
         Admission(app, app.state.load),
+        http=protocol or "auto",
         host=host,
         port=port,
         log_level=log_level,
