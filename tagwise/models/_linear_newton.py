@@ -290,38 +290,36 @@ def _pcg(
     working set of columns that is re-gathered only when a quarter of it has stopped (a gather
     of D costs as much as an elementwise pass); stopped columns inside it take zero steps.
     """
-    m = G.shape[1]
     P = torch.zeros_like(G)
-    R = -G
+    ws = torch.arange(G.shape[1])  # the working set; every array below holds only its columns
+    Pw, R = torch.zeros_like(G), -G
     Zr = inv * R
     Dir = Zr.clone()
     rz = (R * Zr).sum(0)
     stop = forcing**2 * (G * G).sum(0)
-    running = running.clone()
-    ws = torch.arange(m)
+    run = running.clone()
     Dws = D
     for _ in range(max_cg):
-        Dr = Dir[:, ws]
-        XD = design.forward(Dr)
+        XD = design.forward(Dir)
         XD *= Dws
-        HD = design.back(XD) * scale + reg * Dr
-        run_ws = running[ws]
-        alpha = torch.where(run_ws, rz[ws] / (Dr * HD).sum(0), 0.0)
-        P[:, ws] += alpha * Dr
-        Rw = R[:, ws] - alpha * HD
-        R[:, ws] = Rw
-        run_ws &= (Rw * Rw).sum(0) > stop[ws]
-        running[ws] = run_ws
-        n_run = int(run_ws.sum())
+        HD = design.back(XD) * scale + reg * Dir
+        alpha = torch.where(run, rz / (Dir * HD).sum(0), 0.0)
+        Pw += alpha * Dir
+        R -= alpha * HD
+        run &= (R * R).sum(0) > stop
+        n_run = int(run.sum())
         if n_run == 0:
             break
-        Zw = inv[:, ws] * Rw
-        rzn = (Rw * Zw).sum(0)
-        Dir[:, ws] = torch.where(run_ws, Zw + (rzn / rz[ws]) * Dr, Dr)
-        rz[ws] = torch.where(run_ws, rzn, rz[ws])
+        Zr = inv * R
+        rzn = (R * Zr).sum(0)
+        Dir = torch.where(run, Zr + (rzn / rz) * Dir, Dir)
+        rz = torch.where(run, rzn, rz)
         if n_run < 0.75 * len(ws):
-            ws = ws[run_ws]
+            P[:, ws] = Pw
+            ws, Pw, R, Dir, rz = ws[run], Pw[:, run], R[:, run], Dir[:, run], rz[run]
+            stop, inv, run = stop[run], inv[:, run], run[run]
             Dws = D[:, ws]
+    P[:, ws] = Pw
     return P
 
 
