@@ -93,6 +93,7 @@ class Plan:
         self.sorted_columns = bool((np.diff(s_attr) > 0).all())
         self.numeric_labels = any(attrs[i].kind == "numeric" for i in label_idx)
         self.nominal_attr = self.kind == 1
+        self.nominal_features = bool(self.nominal_attr[s_attr].any())
         self._lean_tables(attrs, s_attr, s_code)
 
     @cached_property
@@ -161,6 +162,7 @@ def parts(plan: Plan, chunk_bytes: int) -> Iterator[Part]:
 def _lean(plan: Plan, buf: bytes) -> Part | None:
     """A plain sparse chunk of numeric and {0,1} attributes; None → the general path."""
     raw = arff_sparse_plain(buf)
+    finite = raw is not None  # the SWAR parser reads digits only: no inf or NaN
     if raw is None:
         raw = arff_sparse_pairs(buf, plain=False)
     if raw is None:
@@ -187,13 +189,13 @@ def _lean(plan: Plan, buf: bytes) -> Part | None:
         if _not01(val[nominal]):
             return None
     code = plan.code.take(attr)  # feature column, or -2 - label column, or -1
-    one = val == 1
+    one = val == 1 if plan.n_labels or plan.all_nominal else None
     cum = np.empty(attr.size + 1, dtype=np.int32 if attr.size < 2**31 else np.int64)
     cum[0] = 0
     y_counts = y_col = None
     if plan.n_labels:
         label = code <= -2
-        if not plan.all_nominal and _not01(val[label]):
+        if plan.numeric_labels and _not01(val[label]):
             return None  # a numeric label outside 0/1 (or NaN): the general path words it
         label &= one
         np.cumsum(label, out=cum[1:])
@@ -205,10 +207,10 @@ def _lean(plan: Plan, buf: bytes) -> Part | None:
     keep = code >= 0
     if plan.all_nominal:
         keep &= one  # an explicit 0 of a {0,1} feature is no entry
-    elif nominal is not None:
+    elif plan.nominal_features:
         keep &= ~(nominal & (val == 0))
     x_val = val[keep]
-    if not plan.allow_nan and x_val.dtype.kind == "f" and not np.isfinite(x_val).all():
+    if not (finite or plan.allow_nan or np.isfinite(x_val).all()):
         return None
     np.cumsum(keep, out=cum[1:])
     x_counts = cum.take(ends) - cum.take(begins)
