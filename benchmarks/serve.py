@@ -273,7 +273,12 @@ def main() -> None:
     parser.add_argument("--fuzz-examples", type=int, default=200)
     parser.add_argument("--watch", action="store_true", help="print /v1/stats every 2 s")
     parser.add_argument(
-        "--serve-args", default="", help="extra options of `tagwise serve`, e.g. '--worker thread'"
+        "--serve-args",
+        default="--keep-alive-s 60",
+        help="options of `tagwise serve`, e.g. '--worker thread'. The overload run's paced "
+        "connections can idle for seconds between requests (exponential gaps, mean "
+        "connections/rate): past uvicorn's default 5 s keep-alive the server closes them and wrk "
+        "counts read errors, hence a longer keep-alive by default.",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:

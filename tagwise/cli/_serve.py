@@ -25,7 +25,7 @@ def serve(
         min=0.001,
         help="Queue-time budget: 503 when the estimated or actual wait for the model is longer.",
     ),
-    max_inflight: int = typer.Option(64, min=1, help="Predictions in flight before 503 unread."),
+    max_inflight: int = typer.Option(256, min=1, help="Predictions in flight before 503 unread."),
     max_loop_lag_ms: float = typer.Option(100.0, min=1.0, help="Event-loop lag before 503 unread."),
     max_wait_ms: float = typer.Option(0.0, min=0.0, help="Batching window (0 = greedy)."),
     worker: str = typer.Option(
@@ -36,6 +36,9 @@ def serve(
     ),
     limit_concurrency: int = typer.Option(
         1024, min=1, help="Open requests before uvicorn answers 503."
+    ),
+    keep_alive_s: float = typer.Option(
+        5.0, min=1.0, help="Seconds an idle keep-alive connection stays open."
     ),
     graceful_timeout: float = typer.Option(
         30.0, min=0.0, help="Seconds in-flight requests get on SIGTERM."
@@ -72,5 +75,6 @@ def serve(
         limits=limits,
         graceful_timeout=graceful_timeout,
         limit_concurrency=limit_concurrency,
+        keep_alive_s=keep_alive_s,
         log_level=log_level,
     )

@@ -67,7 +67,7 @@ class ServeLimits:
     max_wait_ms: float = 0.0
     threads: int | None = 1
     worker: str = "thread"
-    max_inflight: int = 64
+    max_inflight: int = 256
     max_loop_lag_s: float = 0.1
 
 

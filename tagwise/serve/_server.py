@@ -19,6 +19,7 @@ def run_server(
     limits: ServeLimits | None = None,
     graceful_timeout: float = 30.0,
     limit_concurrency: int | None = 1024,
+    keep_alive_s: float = 5.0,
     log_level: str = "warning",
 ) -> None:
     """Serve ``model`` (a fitted estimator or a model directory) until SIGINT/SIGTERM.
@@ -30,6 +31,7 @@ def run_server(
     limits : request limits and batching knobs
     graceful_timeout : seconds in-flight requests get to finish after SIGTERM
     limit_concurrency : connections/tasks above which uvicorn answers 503 (first line of shedding)
+    keep_alive_s : seconds an idle keep-alive connection stays open (uvicorn's default: 5)
     """
     import uvicorn
 
@@ -49,6 +51,7 @@ def run_server(
         access_log=False,
         timeout_graceful_shutdown=int(graceful_timeout),
         limit_concurrency=limit_concurrency,
+        timeout_keep_alive=int(keep_alive_s),
         lifespan="on",
     )
 
