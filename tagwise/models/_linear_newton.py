@@ -254,12 +254,12 @@ def _solve(
         torch.addcmul(Q, Q, Q, value=-1.0, out=B)  # curvature q (1 - q) of every cell
         if Cw is not None:
             B *= Cw
-        inv = 1.0 / (design.back(B, squared=True) * scale + reg)  # Jacobi preconditioner
         # Eisenstat & Walker (1996) forcing term: solve loosely far from the optimum
         forcing = torch.clamp(torch.sqrt(gnorm / g0[cols]), max=0.5)
         if it == 1 and Cw is None and init_intercept is not None and design.cheap_gram(L):
             step = _first_step(design, G, B[0] * scale, float(intercept_penalty))
         else:
+            inv = 1.0 / (design.back(B, squared=True) * scale + reg)  # Jacobi preconditioner
             step = _pcg(design, G, B, scale, reg, inv, forcing, max_cg, todo)
         E = E_flat[: N.numel()].view(N.shape)
         A = design.forward(step)  # change of X w along the step ...
