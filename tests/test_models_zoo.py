@@ -48,10 +48,32 @@ def test_br_constant_label_and_any_estimator(data):
     assert model.predict_proba(X).shape == Y.shape and model.predict(X)[:, 0].all()
 
 
+def test_br_margin_classifier_scores_are_sigmoid_of_the_margin(data):
+    X, Y = data
+    model = BinaryRelevance(LinearSVC(C=0.5)).fit(X, Y)
+    for j in range(Y.shape[1]):
+        margin = LinearSVC(C=0.5).fit(X, Y[:, j]).decision_function(X)
+        np.testing.assert_allclose(model.predict_proba(X)[:, j], 1 / (1 + np.exp(-margin)))
+        np.testing.assert_array_equal(model.predict(X)[:, j], (margin >= 0).astype(int))
+
+
+class _NoScores:
+    """A classifier with neither predict_proba nor decision_function."""
+
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X), dtype=int)
+
+    def get_params(self, deep=True):
+        return {}
+
+
 def test_br_errors(data, tmp_path):
     X, Y = data
-    with pytest.raises(ConfigError, match="LinearSVC has no predict_proba"):
-        BinaryRelevance(LinearSVC()).fit(X, Y)
+    with pytest.raises(ConfigError, match="_NoScores has neither predict_proba nor decision"):
+        BinaryRelevance(_NoScores()).fit(X, Y)
     with pytest.raises(ConfigError, match="must be a scikit-learn classifier"):
         BinaryRelevance("forest").fit(X, Y)
     with pytest.raises(ModelFormatError, match="cannot be saved without pickle"):

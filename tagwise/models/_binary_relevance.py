@@ -36,13 +36,17 @@ def _fit_one(estimator: Any, X: Any, y: np.ndarray) -> Any:
 def _positive_proba(model: Any, X: Any) -> np.ndarray:
     if isinstance(model, float):
         return np.full(X.shape[0], model)
+    if not hasattr(model, "predict_proba"):  # a margin classifier (LinearSVC): squash its score
+        margin = np.asarray(model.decision_function(X), dtype=np.float64)
+        sign = 1.0 if model.classes_[1] == 1 else -1.0  # decision_function scores classes_[1]
+        return 1.0 / (1.0 + np.exp(-np.clip(sign * margin, -30.0, 30.0)))
     proba = np.asarray(model.predict_proba(X))
     column = int(np.flatnonzero(np.asarray(model.classes_) == 1)[0])
     return proba[:, column]
 
 
 class BinaryRelevance(MultiLabelClassifier):
-    """Binary relevance over any scikit-learn classifier with ``predict_proba``.
+    """Binary relevance over any scikit-learn classifier with ``predict_proba`` or a margin.
 
     Every label gets its own clone of ``estimator`` (a random forest, gradient boosting, an SVC
     with ``probability=True``, …), fitted in parallel with joblib. For linear models prefer
@@ -51,7 +55,10 @@ class BinaryRelevance(MultiLabelClassifier):
     Parameters
     ----------
     estimator : scikit-learn classifier, default=LogisticRegression(max_iter=1000)
-        Must implement ``predict_proba``.
+        Must implement ``predict_proba``, or ``decision_function`` (a margin classifier such as
+        ``LinearSVC``): its scores are then ``sigmoid(margin)`` — monotone in the margin, with
+        0.5 at the decision boundary, but not calibrated probabilities; tune thresholds on them
+        (:class:`~tagwise.thresholds.ThresholdedClassifier`) rather than reading them as odds.
     n_jobs : int or None, default=None
         Labels fitted in parallel (joblib semantics: -1 uses every core).
     threshold : float, default=0.5
@@ -80,11 +87,13 @@ class BinaryRelevance(MultiLabelClassifier):
         base = _default_estimator() if self.estimator is None else self.estimator
         if not hasattr(base, "fit"):
             raise ConfigError(f"estimator must be a scikit-learn classifier, got {base!r}.")
-        if not hasattr(clone(base), "predict_proba"):
+        fresh = clone(base)
+        if not (hasattr(fresh, "predict_proba") or hasattr(fresh, "decision_function")):
             raise ConfigError(
-                f"{type(base).__name__} has no predict_proba, which BinaryRelevance needs for "
-                "its (n_samples, n_labels) probabilities; use a classifier with predict_proba "
-                "(e.g. SVC(probability=True)) or tagwise's LinearOneVsRest(loss='squared_hinge')."
+                f"{type(base).__name__} has neither predict_proba nor decision_function, one of "
+                "which BinaryRelevance needs for its (n_samples, n_labels) scores; use a "
+                "classifier with predict_proba (e.g. RandomForestClassifier) or a margin "
+                "classifier (e.g. LinearSVC)."
             )
         return base
 
