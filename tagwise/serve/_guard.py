@@ -5,12 +5,15 @@
 * :class:`Admission` sheds ``POST /v1/predict`` with 503 *before reading its body* when the
   model already has more work queued than the queue-time budget (the rows waiting and those of
   the requests still being parsed, times the model's measured cost per row), when too many
-  predictions are in flight, or when the event loop lags (it is saturated parsing
+  predictions are in flight (a hard cap, and under a standing queue an adaptive limit of
+  budget × throughput, by Little's law), or when the event loop lags (it is saturated parsing
   requests, so anything admitted now would wait behind the backlog). Rejecting costs a fraction
   of what serving costs, so the server keeps answering — quickly, either way — at loads well past
   its capacity, instead of letting every request's latency grow without bound. The lag probe is
   the idea of CoDel-style queue management (Nichols & Jacobson, "Controlling Queue Delay", 2012):
-  judge overload by how long work waits, not by how much of it there is.
+  judge overload by how long work waits, not by how much of it there is. Under ``run_server``
+  the same decision (:meth:`LoadState.refusal`) is first taken by the HTTP protocol itself
+  (:mod:`tagwise.serve._door`), which is cheaper still.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class LoadState:
     inflight: int = 0
     limit: float = float("inf")  # adaptive in-flight limit, set by ``monitor_lag``
     sojourn_s: float = 0.0  # time admitted predictions spend in the server (moving average)
-    completed: int = 0  # predictions answered (any status) since start
+    completed: int = 0  # admitted predictions answered (any status) since start
     throughput: float = 0.0  # predictions answered per second, recent window
     lag_s: float = 0.0
     shed_inflight: int = 0
