@@ -9,6 +9,8 @@ Official splits, each test split scored once. Every choice is made on training-s
   training document has one). ``C`` is picked from a small grid by the out-of-fold micro-F1 on
   the training set (``--grid``; the chosen value is printed). ``--peer`` adds a row with one
   scikit-learn ``LinearSVC`` (liblinear) per label in place of tagwise's solver, same C.
+  ``--embed`` puts MiniLM sentence embeddings beside the TF-IDF (``CombinedFeaturizer``);
+  ``--learner svc`` uses tagwise's ``BinaryRelevance(LinearSVC(C))`` as the model.
 * **GoEmotions** — TF-IDF (word uni+bigrams) next to all-MiniLM-L6-v2 sentence embeddings
   (``CombinedFeaturizer``) → LinearOneVsRest (logistic) → per-label thresholds tuned on the
   official dev split (``TextClassifier.fit(..., X_val=dev, Y_val=...)``).
@@ -86,6 +88,8 @@ class LinearSVM(BaseEstimator):
 def _reuters_model(args: argparse.Namespace, C: float, peer: bool = False) -> Any:
     if peer:
         return LinearSVM(C=C)
+    if args.learner == "svc":  # tagwise BinaryRelevance over liblinear's L2-loss SVM
+        return make_model("br", estimator=LinearSVC(C=C))
     return make_model("linear", loss=args.loss, C=C, class_weight=args.class_weight)
 
 
@@ -98,7 +102,10 @@ def _strategy(args: argparse.Namespace) -> Any:
 def reuters(args: argparse.Namespace) -> list[dict[str, Any]]:
     train = load_dataset("reuters21578", "train", home=args.data)
     test = load_dataset("reuters21578", "test", home=args.data)
-    featurizer = TfidfFeaturizer(char_ngram_range=(2, 5) if args.char else None)
+    featurizer: Any = TfidfFeaturizer(char_ngram_range=(2, 5) if args.char else None)
+    if args.embed:  # TF-IDF next to MiniLM sentence embeddings (cached on disk)
+        embedder = SentenceEmbedder(cache_dir=str(args.cache), batch_size=64)
+        featurizer = CombinedFeaturizer([featurizer, embedder])
     t0 = time.perf_counter()
     best_c = args.grid[0]
     if len(args.grid) > 1:  # model selection on the training split only
@@ -110,7 +117,7 @@ def reuters(args: argparse.Namespace) -> list[dict[str, Any]]:
             print(f"  reuters: C={C} out-of-fold micro-F1 {scores[C]:.4f}", flush=True)
         best_c = max(scores, key=scores.__getitem__)
     select_s = time.perf_counter() - t0
-    features = "word+char" if args.char else "word"
+    features = ("word+char" if args.char else "word") + (" + MiniLM emb." if args.embed else "")
     cw = f", class_weight={args.class_weight}" if args.class_weight else ""
     rows = []
     for peer in [False, True] if args.peer else [False]:
@@ -128,6 +135,8 @@ def reuters(args: argparse.Namespace) -> list[dict[str, Any]]:
         learner = (
             "sklearn LinearSVC per label (peer)"
             if peer
+            else "tagwise BinaryRelevance(LinearSVC)"
+            if args.learner == "svc"
             else f"tagwise LinearOneVsRest {args.loss}{cw}"
         )
         name = f"TF-IDF ({features}) → {learner} (C={best_c}) → {args.strategy} thr., ≥1 label"
@@ -215,6 +224,15 @@ def main() -> None:
         "--loss", default="squared_hinge", choices=["squared_hinge", "logistic"], help="Reuters"
     )
     parser.add_argument("--class-weight", default=None, help="Reuters: e.g. balanced")
+    parser.add_argument(
+        "--embed", action="store_true", help="Reuters: add MiniLM sentence embeddings"
+    )
+    parser.add_argument(
+        "--learner",
+        default="linear",
+        choices=["linear", "svc"],
+        help="Reuters: tagwise LinearOneVsRest, or BinaryRelevance(LinearSVC) (liblinear)",
+    )
     parser.add_argument(
         "--strategy", default="per_label", help="Reuters threshold strategy (tagwise.thresholds)"
     )
