@@ -178,7 +178,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--big-mb", type=int, default=200, help="generated file size; 0 skips it")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--big-repeats", type=int, default=1)
+    parser.add_argument(
+        "--big-repeats", type=int, default=None, help="repeats on the big file (default --repeats)"
+    )
     parser.add_argument("--timeout", type=int, default=1200, help="per-run limit in seconds")
     args = parser.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -189,7 +191,7 @@ def main() -> None:
             files.append((name, arff, libsvm_copy(arff), args.repeats))
     if args.big_mb:
         arff, svm = generate(args.big_mb)
-        files.append((f"generated {args.big_mb} MB", arff, svm, args.big_repeats))
+        files.append((f"generated {args.big_mb} MB", arff, svm, args.big_repeats or args.repeats))
     if not LIAC_PY.exists():
         print("benchmarks/.env-parsing missing: liac-arff column skipped", file=sys.stderr)
     rows = []
