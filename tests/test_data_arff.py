@@ -207,6 +207,16 @@ BAD = [
         "@relation r\n@attribute x numeric\n@attribute y {0,1}\n@data\n1,'1'\n1,\n",
         r"b\.arff:6: a trailing ','",
     ),
+    (  # an empty value must not shift the next ones into other columns
+        "@relation r\n@attribute x numeric\n@attribute z numeric\n@attribute y {0,1}\n@data\n"
+        "1,2,0\n1,,2,1\n",
+        r"b\.arff:7: a misplaced comma",
+    ),
+    (
+        "@relation r\n@attribute x numeric\n@attribute z numeric\n@attribute y {0,1}\n@data\n"
+        "1,2,0\n1 2,1\n",
+        r"b\.arff:7: values must be separated by commas",
+    ),
 ]
 
 

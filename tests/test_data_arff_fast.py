@@ -128,6 +128,11 @@ def test_short_decimals_match_liac(tmp_path):
         ("{0 0.5,6 2}", r"s\.arff:16: '2' is not one of the values"),
         ("{3 1,2 1}", r"s\.arff:16: sparse indices must increase"),
         ("{0 1,12 1}", r"s\.arff:16: attribute index 12 is out of range"),
+        ("{0 1,,7 1}", r"s\.arff:16: a misplaced comma"),
+        ("{,0 1}", r"s\.arff:16: a misplaced comma"),
+        ("{0 1,}", r"s\.arff:16: a misplaced comma"),
+        ("{0,1}", r"s\.arff:16: a misplaced comma"),
+        ("{0 1 7 1}", r"s\.arff:16: 'index value' pairs must be separated by commas"),
     ],
 )
 def test_bad_rows_on_the_fast_path_are_located(tmp_path, row, match):

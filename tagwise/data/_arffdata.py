@@ -116,7 +116,9 @@ def parse_chunk(buf: bytes, line0: int, path: object, codes: _Codes, sparse: boo
     lines = line0 + tok_line
     if sparse:
         _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path)
+        _check_commas(a, nl, starts, tok_line, is_row, line0, path, group=2)
         return _sparse_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes)
+    _check_commas(a, nl, starts, tok_line, is_row, line0, path, group=1)
     return _dense_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes)
 
 
@@ -193,6 +195,44 @@ def _check_braces(a, nl, nonblank, nb_line, first, is_row, line0, path) -> None:
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
         _fail(path, line0 + k, "a sparse row must be one '{index value, index value, ...}'.")
+
+
+def _check_commas(a, nl, starts, tok_line, is_row, line0, path, group: int) -> None:  # type: ignore[no-untyped-def]
+    """Exactly one comma between consecutive entries of a row, none elsewhere.
+
+    An entry is ``group`` tokens: 2 in a sparse row ('index value'), 1 in a dense one. The
+    tokenizer treats commas as separators, so without this ``{0 1,,2 1}`` or ``1,,2,0`` (an
+    empty entry) and ``{0 1 2 1}`` or ``1 2,0`` (a missing comma) would parse silently, the
+    values shifted into other columns.
+    """
+    # the tokens of line l are [line_first[l], line_first[l + 1])
+    line_first = np.searchsorted(tok_line, np.arange(nl.size + 1))
+    n_tok = np.diff(line_first)
+    commas = np.flatnonzero(a == 44)
+    c_line = np.searchsorted(nl, commas)
+    commas, c_line = commas[is_row[c_line]], c_line[is_row[c_line]]
+    k = np.searchsorted(starts, commas)  # index of the first token after each comma
+    before, after = k - line_first[c_line], line_first[c_line + 1] - k
+    bad = (before % group != 0) | (before < group) | (after < group)
+    bad |= np.r_[False, k[1:] == k[:-1]]
+    bad &= n_tok[c_line] % group == 0  # an odd sparse row gets its own message ('index value')
+    what = "'index value' pairs" if group == 2 else "values"
+    if bad.any():
+        _fail(
+            path,
+            line0 + int(c_line[np.flatnonzero(bad)[0]]),
+            f"a misplaced comma: {what} are separated by single commas (an empty entry between "
+            "commas, or a comma inside an entry?).",
+        )
+    n_commas = np.bincount(c_line, minlength=nl.size)[: nl.size]
+    missing = is_row & (n_tok > 0) & (n_tok % group == 0) & (n_commas != n_tok // group - 1)
+    if missing.any():
+        _fail(
+            path,
+            line0 + int(np.flatnonzero(missing)[0]),
+            f"{what} must be separated by commas"
+            + (": '{index value, index value, ...}'." if group == 2 else "."),
+        )
 
 
 def _dense_fast(a, starts, ends, tok_line, lines, row_of_line, n_rows, path, codes) -> Entries:  # type: ignore[no-untyped-def]
