@@ -144,6 +144,7 @@ def _read(
                 else:
                     x_col.resize(want, refcheck=False)
                     x_val.resize(want, refcheck=False)
+            assert part.x_col is not None and part.x_val is not None  # sparse parts carry both
             x_col[at : at + k] = part.x_col
             x_val[at : at + k] = part.x_val
             at += k
@@ -379,6 +380,7 @@ def _part_matrix(plan: Plan, part: Part) -> Any:
     """A part's rows as a CSR matrix (sparse files) or a dense array."""
     if part.dense is not None:
         return part.dense
+    assert part.x_counts is not None  # a part without a dense block is sparse
     indptr = np.zeros(part.n_rows + 1, dtype=np.int64)
     np.cumsum(part.x_counts, out=indptr[1:])
     X = sp.csr_matrix(

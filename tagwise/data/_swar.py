@@ -173,13 +173,13 @@ def arff_sparse_plain(buf: bytes) -> dict[str, Any] | None:
         return {"per_row": per_row, "attr": attr, "val": val}
     del sp_pos
     if dot is None:
-        val = _digits(windows[v_end], v_len)
-        return None if val is None else {"per_row": per_row, "attr": attr, "val": val}
+        ints = _digits(windows[v_end], v_len)
+        return None if ints is None else {"per_row": per_row, "attr": attr, "val": ints}
     # integers among decimals (labels "1" beside features "0.25") take table row 8: no point
     frac = np.full(v_end.size, 8, dtype=np.int32)
     frac[dot] = v_end[dot] - dot_pos - 1
     v_len -= dot
     if frac.min() < 1 or (v_len - np.where(dot, frac, 0)).min() < 1:
         return None  # "1." or ".5": the general parser
-    val = _decimals(windows[v_end], v_len, frac, dot)
-    return None if val is None else {"per_row": per_row, "attr": attr, "val": val}
+    decimals = _decimals(windows[v_end], v_len, frac, dot)
+    return None if decimals is None else {"per_row": per_row, "attr": attr, "val": decimals}

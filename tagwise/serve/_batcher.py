@@ -76,7 +76,7 @@ class MicroBatcher:
 
     def __init__(
         self,
-        predict: Callable[[Any], np.ndarray],
+        predict: Callable[[Any], np.ndarray] | Any,  # Any: an object with predict_async
         *,
         max_batch_rows: int = 1024,
         max_pending_rows: int = 4096,

@@ -80,7 +80,7 @@ def shedding_protocol(load: LoadState, path: bytes = b"/v1/predict") -> type | N
                 body,
             ]
             self.transport.write(b"".join(lines))
-            self.cycle = _Refused()  # on_body / on_message_complete return at once
+            self.cycle = _Refused()  # type: ignore[assignment]  # on_body etc. return at once
             if keep_alive:
                 self.on_response_complete()  # counts the request, re-arms keep-alive
             else:

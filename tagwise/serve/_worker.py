@@ -123,7 +123,8 @@ class ModelProcess:
         try:
             kind, _, message = parent.recv()
         except EOFError:
-            kind, message = "error", f"it exited with status {proc.join(5) or proc.exitcode}"
+            proc.join(5)
+            kind, message = "error", f"it exited with status {proc.exitcode}"
         if kind != "ready":
             proc.join(5)
             raise TagwiseError(f"the model process could not load the model: {message}")
