@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -59,6 +59,12 @@ class BatcherStats:
     shed_late: int = 0
 
 
+class AsyncPredictor(Protocol):
+    """A model elsewhere (e.g. :class:`~tagwise.serve._worker.ModelProcess`): scores and seconds."""
+
+    async def predict_async(self, inputs: Any) -> tuple[np.ndarray, float]: ...
+
+
 class MicroBatcher:
     """Queue requests and score them in batches on one worker thread.
 
@@ -76,7 +82,7 @@ class MicroBatcher:
 
     def __init__(
         self,
-        predict: Callable[[Any], np.ndarray] | Any,  # Any: an object with predict_async
+        predict: Callable[[Any], np.ndarray] | AsyncPredictor,
         *,
         max_batch_rows: int = 1024,
         max_pending_rows: int = 4096,
@@ -193,7 +199,9 @@ class MicroBatcher:
     def _timed(self, inputs: Any) -> tuple[np.ndarray, float]:
         # Timed in the worker thread: the model's own time, not the wait for the loop after it.
         started = time.perf_counter()
-        scores = self._predict(inputs)
+        predict = self._predict
+        assert callable(predict)  # only models without predict_async are run in the thread
+        scores = predict(inputs)
         return scores, time.perf_counter() - started
 
     def _observe(self, seconds: float, rows: int) -> None:
