@@ -135,11 +135,10 @@ def cross_fitted_per_label(Y, oof, folds) -> tuple[float, object]:
 
 def decide(P: np.ndarray, thr: float, at_least_one: bool = False) -> np.ndarray:
     """0/1 predictions at a global threshold; ``at_least_one`` adds each empty row's top label."""
+    from tagwise.thresholds import ensure_at_least_one
+
     pred = (P >= thr).astype(np.int64)
-    if at_least_one:
-        empty = np.flatnonzero(pred.sum(axis=1) == 0)
-        pred[empty, P[empty].argmax(axis=1)] = 1
-    return pred
+    return ensure_at_least_one(pred, P) if at_least_one else pred
 
 
 def best_threshold(Y: np.ndarray, P: np.ndarray, at_least_one: bool = False) -> tuple[float, float]:

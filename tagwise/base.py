@@ -13,7 +13,13 @@ from tagwise._validation import check_features, check_same_length, check_targets
 from tagwise.data._labels import LabelSpace
 from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning
 
-__all__ = ["MultiLabelMixin", "fitted_thresholds", "validate_fit_data"]
+__all__ = [
+    "MultiLabelMixin",
+    "fitted_thresholds",
+    "has_own_decisions",
+    "ranked_labels",
+    "validate_fit_data",
+]
 
 
 def _encode_targets(Y: Any) -> tuple[np.ndarray | sp.csr_matrix, np.ndarray]:
@@ -70,6 +76,25 @@ def fitted_thresholds(threshold: float, Y: Any) -> np.ndarray:
     """
     seen = np.asarray(Y.sum(axis=0)).ravel() > 0
     return np.where(seen, float(threshold), np.inf)
+
+
+def ranked_labels(
+    proba: np.ndarray, keep: np.ndarray, names: list[str]
+) -> list[list[tuple[str, float]]]:
+    """Per row of ``proba`` (n_samples, n_labels), the labels ``keep`` marks, with their scores,
+    highest first."""
+    out = []
+    for row, mask in zip(proba, keep, strict=True):
+        idx = np.flatnonzero(mask)
+        idx = idx[np.argsort(-row[idx], kind="stable")]
+        out.append([(names[j], float(row[j])) for j in idx])
+    return out
+
+
+def has_own_decisions(model: Any) -> bool:
+    """Whether ``model.predict_labels`` decides by more than its thresholds (e.g. a
+    ThresholdedClassifier's top-k or at-least-one strategy)."""
+    return getattr(type(model), "predict_labels", None) is not MultiLabelMixin.predict_labels
 
 
 class MultiLabelMixin:
@@ -135,9 +160,4 @@ class MultiLabelMixin:
         else:
             cut = self._decision_thresholds() if threshold is None else float(threshold)
             keep = proba >= cut
-        out = []
-        for row, mask in zip(proba, keep):
-            idx = np.flatnonzero(mask)
-            idx = idx[np.argsort(-row[idx], kind="stable")]
-            out.append([(names[j], float(row[j])) for j in idx])
-        return out
+        return ranked_labels(proba, keep, names)

@@ -82,14 +82,6 @@ def decide(strategy: str, scores: np.ndarray, at_least_one: bool, tune: Any) -> 
     return chosen.fit(*tune).apply(scores)
 
 
-def at_least_one_label(pred: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Give every sample without a predicted label its highest-scoring one."""
-    pred = np.array(pred, dtype=np.int64)
-    empty = pred.sum(axis=1) == 0
-    pred[empty, np.argmax(scores[empty], axis=1)] = 1
-    return pred
-
-
 def _load(path: Path, model: Any, options: dict[str, Any]) -> tuple[Any, Any, Any]:
     cfg = c.run_config(None, [], data=path, **options)
     dataset = c.load_data(cfg)
@@ -141,8 +133,11 @@ def evaluate_command(
     else:
         if tune is not None:
             raise ConfigError("--tune-on needs a --strategy to tune (e.g. --strategy per_label).")
-        pred = np.asarray(model.predict(X))
-        pred = at_least_one_label(pred, scores) if at_least_one else pred
+        pred = np.array(model.predict(X), dtype=np.int64)
+        if at_least_one:
+            from tagwise.thresholds import ensure_at_least_one
+
+            ensure_at_least_one(pred, scores)
     Y = Y.toarray() if sp.issparse(Y) else Y
     labels_ = [str(n) for n in model.classes_]
     meta = {

@@ -222,11 +222,10 @@ def _label_arrays(
     """
     import pyarrow as pa
 
-    from tagwise.base import MultiLabelMixin
+    from tagwise.base import has_own_decisions
 
     names = np.asarray([str(c) for c in model.classes_], dtype=object)
-    own = getattr(type(model), "predict_labels", None) is not MultiLabelMixin.predict_labels
-    if own and threshold is None and top_k is None:
+    if has_own_decisions(model) and threshold is None and top_k is None:
         rows = model.predict_labels(X)
         return (
             pa.array([[n for n, _ in r] for r in rows], pa.list_(pa.string())),

@@ -138,11 +138,11 @@ def _label_scores(
 def _own_strategy(model: Any) -> Any:
     """The fitted threshold strategy of a model whose ``predict_labels`` applies one (e.g. a
     ThresholdedClassifier with top-k or at-least-one), so that the server decides as it does."""
-    from tagwise.base import MultiLabelMixin
+    from tagwise.base import has_own_decisions
 
     strategy = getattr(model, "strategy_", None)
-    overrides = getattr(type(model), "predict_labels", None) is not MultiLabelMixin.predict_labels
-    return strategy if overrides and callable(getattr(strategy, "apply", None)) else None
+    applies = has_own_decisions(model) and callable(getattr(strategy, "apply", None))
+    return strategy if applies else None
 
 
 def _describe(model: Any, manifest: dict[str, Any] | None) -> dict[str, Any]:

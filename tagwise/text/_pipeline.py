@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from tagwise.base import MultiLabelMixin
+from tagwise.base import MultiLabelMixin, ranked_labels
 from tagwise.exceptions import ConfigError, DataFormatError, ModelFormatError
 from tagwise.text._input import check_texts
 
@@ -158,12 +158,7 @@ class TextClassifier(MultiLabelMixin, BaseEstimator):
         proba = np.asarray(self.model_.predict_proba(features), dtype=np.float64)
         keep = np.asarray(self.model_.predict(features)).astype(bool)
         names = [str(c) for c in self.classes_]  # ours: the CLI may rename them after fit
-        out = []
-        for row, mask in zip(proba, keep, strict=True):
-            idx = np.flatnonzero(mask)
-            idx = idx[np.argsort(-row[idx], kind="stable")]
-            out.append([(names[j], float(row[j])) for j in idx])
-        return out
+        return ranked_labels(proba, keep, names)
 
     def _decision_thresholds(self) -> np.ndarray:
         own = getattr(self, "thresholds_", None)

@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from tagwise._validation import check_features, check_same_length, check_targets
-from tagwise.base import MultiLabelMixin, validate_fit_data
+from tagwise.base import MultiLabelMixin, ranked_labels, validate_fit_data
 from tagwise.exceptions import ConfigError, DataFormatError
 from tagwise.metrics._core import check_scores
 from tagwise.thresholds._strategies import ThresholdStrategy, make_strategy, strategy_from_state
@@ -179,13 +179,7 @@ class ThresholdedClassifier(MultiLabelMixin, ClassifierMixin, BaseEstimator):
             return super().predict_labels(X, threshold=threshold, top_k=top_k)
         proba = self.predict_proba(X)
         keep = self.strategy_.apply(proba).astype(bool)
-        names = [str(c) for c in self.classes_]
-        out = []
-        for row, mask in zip(proba, keep, strict=True):
-            idx = np.flatnonzero(mask)
-            idx = idx[np.argsort(-row[idx], kind="stable")]
-            out.append([(names[j], float(row[j])) for j in idx])
-        return out
+        return ranked_labels(proba, keep, [str(c) for c in self.classes_])
 
     # -- artifact protocol (tagwise.io) ---------------------------------------------------------
     def _artifact_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -39,6 +39,7 @@ __all__ = [
     "PerLabelThreshold",
     "ThresholdStrategy",
     "TopK",
+    "ensure_at_least_one",
     "make_strategy",
 ]
 
@@ -57,6 +58,15 @@ def _top_mask(S: np.ndarray, m: np.ndarray) -> np.ndarray:
     order = np.argsort(-S, axis=1, kind="stable")
     np.put_along_axis(ranks, order, np.arange(S.shape[1])[None, :], axis=1)
     return ranks < m[:, None]
+
+
+def ensure_at_least_one(pred: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Give every row of ``pred`` (n_samples, n_labels; 0/1 or bool) without a label its
+    highest-scoring one, in place; returns ``pred``."""
+    empty = ~pred.any(axis=1)
+    if empty.any():
+        pred[empty, np.argmax(scores[empty], axis=1)] = 1
+    return pred
 
 
 class ThresholdStrategy:
@@ -90,9 +100,8 @@ class ThresholdStrategy:
                 f"{self.n_labels_}."
             )
         mask = self._apply(S)
-        if self.at_least_one and S.shape[0]:
-            empty = ~mask.any(axis=1)
-            mask[empty, np.argmax(S[empty], axis=1)] = True
+        if self.at_least_one:
+            ensure_at_least_one(mask, S)
         return mask.astype(np.int64)
 
     @property
