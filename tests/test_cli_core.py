@@ -28,6 +28,12 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def train_mlp(capsys, csv_file, model_dir, *options):
+    """``tagwise train`` of a small MLP on the module's CSV: (exit code, stdout, stderr)."""
+    argv = ["train", str(csv_file), "-o", str(model_dir), "--labels", "sports,politics,tech"]
+    return run(capsys, *argv, "--model", "mlp", *options, *FAST)
+
+
 def test_version(capsys):
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.startswith("tagwise ")
@@ -48,18 +54,7 @@ def test_cv_table_mentions_tutorial(capsys):
 
 def test_train_predict_round_trip(capsys, tmp_path, csv_file):
     model_dir = tmp_path / "model"
-    code, _, err = run(
-        capsys,
-        "train",
-        str(csv_file),
-        "-o",
-        str(model_dir),
-        "--labels",
-        "sports,politics,tech",
-        "--model",
-        "mlp",
-        *FAST,
-    )
+    code, _, err = train_mlp(capsys, csv_file, model_dir)
     assert code == 0, err
     config = json.loads((model_dir / "config.json").read_text())
     assert config["model"]["epochs"] == 3 and config["data"]["labels"] == "sports,politics,tech"
@@ -77,23 +72,7 @@ def test_train_predict_round_trip(capsys, tmp_path, csv_file):
 
 def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
     first, second = tmp_path / "a", tmp_path / "b"
-    assert (
-        run(
-            capsys,
-            "train",
-            str(csv_file),
-            "-o",
-            str(first),
-            "--labels",
-            "sports,politics,tech",
-            "--model",
-            "mlp",
-            "--set",
-            "model.random_state=0",
-            *FAST,
-        )[0]
-        == 0
-    )
+    assert train_mlp(capsys, csv_file, first, "--set", "model.random_state=0")[0] == 0
     assert run(capsys, "train", "-o", str(second), "--config", str(first / "config.json"))[0] == 0
     from tagwise.io import load_model
 
@@ -119,21 +98,7 @@ def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
 )
 def test_errors_are_one_line_and_leave_no_model(capsys, tmp_path, csv_file, argv, message):
     model_dir = tmp_path / "model"
-    assert (
-        run(
-            capsys,
-            "train",
-            str(csv_file),
-            "-o",
-            str(model_dir),
-            "--labels",
-            "sports,politics,tech",
-            "--model",
-            "mlp",
-            *FAST,
-        )[0]
-        == 0
-    )
+    assert train_mlp(capsys, csv_file, model_dir)[0] == 0
     (tmp_path / "empty.csv").write_text("")
     argv = [a.format(model=model_dir, tmp=tmp_path, csv=csv_file) for a in argv]
     code, out, err = run(capsys, *argv)
@@ -147,21 +112,7 @@ def test_errors_are_one_line_and_leave_no_model(capsys, tmp_path, csv_file, argv
 
 def test_damaged_model_directories(capsys, tmp_path, csv_file):
     model_dir = tmp_path / "model"
-    assert (
-        run(
-            capsys,
-            "train",
-            str(csv_file),
-            "-o",
-            str(model_dir),
-            "--labels",
-            "sports,politics,tech",
-            "--model",
-            "mlp",
-            *FAST,
-        )[0]
-        == 0
-    )
+    assert train_mlp(capsys, csv_file, model_dir)[0] == 0
     manifest = json.loads((model_dir / "manifest.json").read_text())
     manifest["format_version"] = 999
     (model_dir / "manifest.json").write_text(json.dumps(manifest))
@@ -190,20 +141,8 @@ def test_cv_report(capsys, tmp_path):
 
 def test_train_with_tuned_thresholds(capsys, tmp_path, csv_file):
     model_dir = tmp_path / "tuned"
-    code, _, err = run(
-        capsys,
-        "train",
-        str(csv_file),
-        "-o",
-        str(model_dir),
-        "--labels",
-        "sports,politics,tech",
-        "--model",
-        "mlp",
-        "--thresholds",
-        "per_label",
-        "--at-least-one",
-        *FAST,
+    code, _, err = train_mlp(
+        capsys, csv_file, model_dir, "--thresholds", "per_label", "--at-least-one"
     )
     assert code == 0, err
     manifest = json.loads((model_dir / "manifest.json").read_text())
@@ -215,21 +154,7 @@ def test_train_with_tuned_thresholds(capsys, tmp_path, csv_file):
 
 def test_predict_file_to_output(capsys, tmp_path, csv_file):
     model_dir = tmp_path / "model"
-    assert (
-        run(
-            capsys,
-            "train",
-            str(csv_file),
-            "-o",
-            str(model_dir),
-            "--labels",
-            "sports,politics,tech",
-            "--model",
-            "mlp",
-            *FAST,
-        )[0]
-        == 0
-    )
+    assert train_mlp(capsys, csv_file, model_dir)[0] == 0
     out_path = tmp_path / "pred.jsonl"
     code, _, err = run(capsys, "predict", str(model_dir), str(csv_file), "-o", str(out_path))
     assert code == 0, err

@@ -93,32 +93,7 @@ def mutated(draw, seed: bytes) -> bytes:
         if op == "flip" and data:
             data[pos] = draw(st.integers(0, 255))
         elif op == "insert":
-            chunk = draw(
-                st.sampled_from(
-                    [
-                        b",",
-                        b" ",
-                        b"\n",
-                        b"{",
-                        b"}",
-                        b":",
-                        b"'",
-                        b'"',
-                        b"?",
-                        b"%",
-                        b"#",
-                        b"\r\n",
-                        b"nan",
-                        b"-",
-                        b"1e999",
-                        b"\x00",
-                        b"\xff",
-                        b"99999999999999999999",
-                        b"@data",
-                        b"\\",
-                    ]
-                )
-            )
+            chunk = draw(st.sampled_from(TOKENS))
             data[pos:pos] = chunk
         elif op == "delete":
             del data[pos : pos + draw(st.integers(1, 8))]

