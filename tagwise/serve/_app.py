@@ -293,9 +293,10 @@ def create_app(model: Any, *, limits: ServeLimits | None = None, admission: bool
             ) from None
         except TagwiseError as exc:
             raise HTTPException(422, str(exc)) from None
-        if req.threshold is None and strategy is not None:
+        keep: np.ndarray | None = None  # top_k ranks instead of deciding
+        if req.top_k is None and req.threshold is None and strategy is not None:
             keep = np.asarray(strategy.apply(proba), dtype=bool)
-        else:
+        elif req.top_k is None:
             keep = proba >= (fitted_cut if req.threshold is None else req.threshold)
         return JSONResponse({"predictions": _label_scores(proba, names, keep, req.top_k)})
 
