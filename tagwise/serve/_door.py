@@ -11,7 +11,7 @@ class lacks what this relies on) takes the normal path, where :class:`Admission`
 
 from __future__ import annotations
 
-from tagwise.serve._guard import LoadState
+from tagwise.serve._guard import LoadState, echoed_request_id, shed_body
 
 __all__ = ["shedding_protocol"]
 
@@ -62,14 +62,14 @@ def shedding_protocol(load: LoadState, path: bytes = b"/v1/predict") -> type | N
             self._refuse(why)
 
         def _refuse(self, why: str) -> None:
-            body = f'{{"error": "server overloaded: {why}. Retry later."}}'.encode()
+            body = shed_body(why)
             keep_alive = self.parser.should_keep_alive()
             lines: list[bytes] = [STATUS_LINE[503]]
             for name, value in self.server_state.default_headers:
                 lines += [name, b": ", value, b"\r\n"]
-            for name, value in self.headers:
-                if name == b"x-request-id" and value.isascii() and value.decode().isprintable():
-                    lines += [b"x-request-id: ", value[:128], b"\r\n"]
+            rid = echoed_request_id(self.headers)
+            if rid is not None:
+                lines += [b"x-request-id: ", rid, b"\r\n"]
             lines += [
                 b"content-type: application/json\r\nretry-after: 1\r\n",
                 b"content-length: ",

@@ -105,8 +105,15 @@ async def monitor_lag(load: LoadState, interval: float = 0.02, window: float = 0
 _SHED_HEADERS = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
 
 
-def _request_id(scope: Any) -> bytes | None:
-    for name, value in scope.get("headers", ()):
+def shed_body(why: str) -> bytes:
+    """The JSON body of a 503 refusal (the ASGI and the HTTP-protocol paths send the same)."""
+    return f'{{"error": "server overloaded: {why}. Retry later."}}'.encode()
+
+
+def echoed_request_id(headers: Any) -> bytes | None:
+    """A client's ``X-Request-Id`` from raw (name, value) headers, if it is safe to echo: up to
+    128 printable ASCII characters."""
+    for name, value in headers:
         if name == b"x-request-id":
             return value[:128] if value.isascii() and value.decode().isprintable() else None
     return None
@@ -126,7 +133,7 @@ class Admission:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _request_id(scope)
+        rid = echoed_request_id(scope.get("headers", ()))
         inner = send if rid is None else _echo(send, rid)
         if scope["path"] != "/v1/predict":
             await self.app(scope, receive, inner)
@@ -134,7 +141,7 @@ class Admission:
         load = self.load
         why = load.refusal()
         if why is not None:
-            body = f'{{"error": "server overloaded: {why}. Retry later."}}'.encode()
+            body = shed_body(why)
             headers = [*_SHED_HEADERS, (b"content-length", str(len(body)).encode())]
             if rid is not None:
                 headers.append((b"x-request-id", rid))
