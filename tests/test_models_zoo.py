@@ -183,9 +183,78 @@ def test_rakel_with_all_labels_is_lp(data):
     np.testing.assert_allclose(rk.predict_proba(X), lp.predict_proba(X), atol=1e-8)
 
 
+def test_cooccurrence_groups_keep_co_occurring_labels_together():
+    from tagwise.models._powerset import cooccurrence_groups
+
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
+    noise = rng.integers(0, 2, (300, 4))
+    lonely = np.zeros(300, dtype=int)
+    lonely[0] = 1  # occurs once, with no other label
+    noise[0] = 0
+    Y = np.column_stack([a, noise[:, 0], a, b, noise[:, 1:], b, lonely])  # 0~2, 3~7, 8 alone
+    Y[0, [0, 2, 3, 7]] = 0
+    groups = cooccurrence_groups(Y, k=2)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(Y.shape[1]))
+    assert all(len(g) <= 2 for g in groups)
+    as_sets = [set(g.tolist()) for g in groups]
+    assert {0, 2} in as_sets and {3, 7} in as_sets and {8} in as_sets
+    assert all(len(g) <= 5 for g in cooccurrence_groups(Y, k=5))
+
+
+def test_rakel_cooccurrence_mode_is_deterministic(data, tmp_path):
+    X, Y = data
+    one = RakelClassifier(k=3, mode="cooccurrence", random_state=0, max_iter=30).fit(X, Y)
+    two = RakelClassifier(k=3, mode="cooccurrence", random_state=7, max_iter=30).fit(X, Y)
+    assert [s.tolist() for s in one.labelsets_] == [s.tolist() for s in two.labelsets_]
+    assert all(len(s) <= 3 for s in one.labelsets_)
+    loaded = load_model(save_model(one, tmp_path / "rakel-cooc"))
+    np.testing.assert_array_equal(loaded.predict(X), one.predict(X))
+
+
+def test_rakel_labelset_decision_with_all_labels_is_lp(data):
+    # one block of all labels and evidence_weight=1: log prior(S) cancels, leaving LP's argmax
+    X, Y = data
+    lp = LabelPowerset(max_iter=40).fit(X, Y)
+    rk = RakelClassifier(k=Y.shape[1], max_iter=40, decision="labelset", evidence_weight=1.0)
+    np.testing.assert_array_equal(rk.fit(X, Y).predict(X), lp.predict(X))
+
+
+def test_rakel_labelset_decision_predicts_seen_label_sets(data, tmp_path):
+    X, Y = data
+    Y = Y.copy()
+    Y[:20] = 0  # the empty set is a training label set
+    Xnew = np.random.default_rng(0).normal(size=(100, X.shape[1])) * 5 + X.mean(axis=0)
+    rk = RakelClassifier(k=2, mode="overlapping", random_state=0, max_iter=30).fit(X, Y)
+    votes = rk.predict(Xnew)
+    rk.set_params(decision="labelset")
+    pred = rk.predict(Xnew)
+    seen = {tuple(row) for row in Y}
+    assert all(tuple(row) in seen for row in pred)
+    assert not all(tuple(row) in seen for row in votes)  # the vote assembles unseen sets
+    assert (pred.sum(axis=1) == 0).any()  # the empty set is a candidate ...
+    rk.set_params(at_least_one=True)
+    filled = rk.predict(Xnew)
+    assert np.all(filled.sum(axis=1) >= 1)  # ... unless at_least_one
+    loaded = load_model(save_model(rk, tmp_path / "rakel-labelset"))
+    np.testing.assert_array_equal(loaded.predict(Xnew), filled)
+
+
+def test_rakel_labelset_evidence_weight_trades_prior_against_evidence(data):
+    X, Y = data
+    rk = RakelClassifier(k=2, random_state=0, max_iter=30, decision="labelset").fit(X, Y)
+    labelsets, counts = np.unique(Y, axis=0, return_counts=True)
+    rk.set_params(evidence_weight=1e-6)  # almost no evidence: the most frequent label set
+    np.testing.assert_array_equal(rk.predict(X[:5]), np.tile(labelsets[np.argmax(counts)], (5, 1)))
+    rk.set_params(evidence_weight=1.0)
+    assert len(np.unique(rk.predict(X), axis=0)) > 3
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
+        ({"decision": "labelsets"}, "Did you mean 'labelset'"),
+        ({"evidence_weight": 0}, "evidence_weight must be in"),
         ({"k": 6}, "larger than the number of labels"),
         ({"k": 0}, "k must be in"),
         ({"mode": "overlap"}, "Did you mean 'overlapping'"),

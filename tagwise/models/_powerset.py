@@ -1,16 +1,18 @@
 """Label powerset and RAkEL (Tsoumakas, Katakis & Vlahavas, IEEE TKDE 2011), one joint solve.
 
 Label powerset (LP) turns every distinct label *set* seen in training into one class of a
-multi-class problem. RAkEL does the same on small random label subsets (k-labelsets) and lets
-the subsets vote. Each (k-)labelset is a softmax regression; all of them share X, so RAkEL here
-fits every labelset's softmax at once as one "block-softmax" model — a single weight matrix whose
-column blocks are the labelsets' classes — with one L-BFGS run, not one model per
-labelset (see ``_block_softmax``). LP is the special case of one block holding all labels.
+multi-class problem. RAkEL does the same on small random label subsets (k-labelsets) — or, with
+``mode="cooccurrence"``, on groups of labels that occur together — and lets the subsets vote.
+Each (k-)labelset is a softmax regression; all of them share X, so RAkEL here fits every
+labelset's softmax at once as one "block-softmax" model — a single weight matrix whose column
+blocks are the labelsets' classes — with one L-BFGS run, not one model per labelset (see
+``_block_softmax``). LP is the special case of one block holding all labels.
 
 **Combinations never seen in training.** LP can only predict a label set that occurred in the
 training data: an unseen combination has probability 0 and is never output. RAkEL relaxes this:
 each k-labelset is limited to combinations seen *within that subset*, but the votes of several
-subsets can assemble a full label set never seen as a whole. ``predict_proba`` returns
+subsets can assemble a full label set never seen as a whole — unless ``decision="labelset"``,
+which, like LP, only outputs label sets seen in training. ``predict_proba`` returns
 per-label marginals: for LP the total probability of the label sets containing the label, for
 RAkEL the mean of those marginals over the labelsets that contain the label.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.exceptions import ConfigError
@@ -51,10 +54,48 @@ def _encode_blocks(
     return np.stack(codes, axis=1), tables, offsets
 
 
+def _row_index(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Index in ``table`` (distinct rows) of each row of ``rows``, all of which occur in it."""
+    _, inverse = np.unique(np.vstack([table, rows]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    position = np.empty(len(table), dtype=np.int64)
+    position[inverse[: len(table)]] = np.arange(len(table))
+    return position[inverse[len(table) :]]
+
+
+def cooccurrence_groups(Yd: np.ndarray, k: int) -> list[np.ndarray]:
+    """Disjoint groups of at most ``k`` labels that occur together, from Yd (n_samples, n_labels).
+
+    Label pairs are merged greedily, most related first (cosine of their 0/1 columns), whenever
+    the two groups together hold at most ``k`` labels; a label that co-occurs with no other stays
+    alone. Deterministic; only co-occurring pairs are ranked, so it scales with the data's
+    sparsity rather than n_labels².
+    """
+    Ys = sp.csc_matrix(Yd, dtype=np.float64)
+    counts = np.asarray(Ys.sum(axis=0)).ravel()
+    pairs = sp.triu(Ys.T @ Ys, k=1).tocoo()
+    similarity = pairs.data / np.sqrt(counts[pairs.row] * counts[pairs.col])
+    parent = np.arange(Yd.shape[1])
+    size = np.ones(Yd.shape[1], dtype=np.int64)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for t in np.argsort(-similarity, kind="stable"):
+        a, b = root(int(pairs.row[t])), root(int(pairs.col[t]))
+        if a != b and size[a] + size[b] <= k:
+            parent[b], size[a] = a, size[a] + size[b]
+    roots = np.array([root(i) for i in range(Yd.shape[1])])
+    return [np.flatnonzero(roots == r) for r in np.unique(roots)]
+
+
 class _PowersetBase(MultiLabelClassifier):
     """Shared fit/predict of LP and RAkEL over a list of labelsets."""
 
-    def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
+    def _labelsets(self, Yd: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         raise NotImplementedError  # pragma: no cover
 
     def _check_common(self) -> None:
@@ -70,9 +111,8 @@ class _PowersetBase(MultiLabelClassifier):
         X, Y = validate_fit_data(self, X, Y)
         X = to_float64(X)
         Yd = dense_targets(Y)
-        L = Yd.shape[1]
         rng = np.random.default_rng(getattr(self, "random_state", None))
-        self.labelsets_ = [np.asarray(s, dtype=np.int64) for s in self._labelsets(L, rng)]
+        self.labelsets_ = [np.asarray(s, dtype=np.int64) for s in self._labelsets(Yd, rng)]
         codes, self.tables_, self.offsets_ = _encode_blocks(Yd, self.labelsets_)
         stats = standardizer(X, self.standardize)
         Xs = X
@@ -93,6 +133,9 @@ class _PowersetBase(MultiLabelClassifier):
             b = b - mean @ W
         self.coef_, self.intercept_ = W, b
         self.thresholds_ = fitted_thresholds(self.threshold, Yd)
+        # the label sets seen in training and their counts: the candidates of decision="labelset"
+        labelsets, counts = np.unique(Yd.astype(np.int8), axis=0, return_counts=True)
+        self.seen_labelsets_, self.seen_counts_ = labelsets, counts.astype(np.int64)
         return self
 
     def _block_probas(self, X: Any) -> np.ndarray:
@@ -126,6 +169,10 @@ class _PowersetBase(MultiLabelClassifier):
         its label of highest marginal probability (``predict_proba``).
         """
         P = self._block_probas(X)
+        if hasattr(self, "decision"):  # RAkEL
+            check_choice("decision", self.decision, ("vote", "labelset"))
+            if self.decision == "labelset":
+                return self._labelset_decision(P)
         pred = self._combine(P, votes=True) >= self.thresholds_
         empty = np.flatnonzero(~pred.any(axis=1))
         if getattr(self, "at_least_one", False) and len(empty):
@@ -133,6 +180,45 @@ class _PowersetBase(MultiLabelClassifier):
             proba[:, np.isinf(self.thresholds_)] = -1.0  # a label unseen in training: never
             pred[empty, np.argmax(proba, axis=1)] = True
         return pred.astype(np.int64)
+
+    def _labelset_decision(self, P: np.ndarray) -> np.ndarray:
+        """The seen label set S of highest ``log prior(S) + w Σ_b log[p_b(S_b|x) / prior_b(S_b)]``.
+
+        Each labelset b is an expert on its part S_b of S; dividing out the training frequency
+        of S_b and adding the log frequency of S as a whole combines the experts as independent
+        evidence about S (w = ``evidence_weight`` discounts their overlap and over-confidence).
+        ``P``: (n, n_classes) class probabilities of every block; returns (n, n_labels) 0/1.
+        """
+        candidates, counts = self.seen_labelsets_, self.seen_counts_
+        if len(candidates) == 0:
+            raise ConfigError(
+                "This model was saved without its training label sets; "
+                'refit it to use decision="labelset".'
+            )
+        if getattr(self, "at_least_one", False) and len(candidates) > 1:
+            keep = candidates.any(axis=1)
+            candidates, counts = candidates[keep], counts[keep]
+        n_blocks = len(self.labelsets_)
+        classes = np.empty((len(candidates), n_blocks), dtype=np.int64)
+        block_log_prior = np.zeros(P.shape[1])
+        for i, (labels, table, a, b) in enumerate(self._blocks()):
+            index = _row_index(table, candidates[:, labels])
+            classes[:, i] = a + index
+            seen = np.bincount(index, weights=counts, minlength=b - a)
+            block_log_prior[a:b] = np.log(np.maximum(seen, 1.0) / counts.sum())
+        # (n_classes, n_candidates) 0/1: which class of each block a candidate falls into
+        columns = np.tile(np.arange(len(candidates)), n_blocks)
+        member = sp.csr_matrix(
+            (np.ones(classes.size), (classes.T.ravel(), columns)),
+            shape=(P.shape[1], len(candidates)),
+        )
+        w = float(self.evidence_weight)
+        prior = np.log(counts / counts.sum()) - w * (member.T @ block_log_prior)
+        best = np.empty(len(P), dtype=np.int64)
+        for start in range(0, len(P), 1024):  # bounds the (rows, n_candidates) score matrix
+            logP = np.log(np.maximum(P[start : start + 1024], 1e-12))
+            best[start : start + 1024] = np.argmax(w * (member.T @ logP.T).T + prior, axis=1)
+        return candidates[best].astype(np.int64)
 
     def _blocks(self) -> Any:
         offsets = self.offsets_
@@ -145,6 +231,8 @@ class _PowersetBase(MultiLabelClassifier):
             "intercept": self.intercept_,
             "offsets": np.asarray(self.offsets_, dtype=np.int64),
             "thresholds": self.thresholds_,
+            "seen_labelsets": self.seen_labelsets_,
+            "seen_counts": self.seen_counts_,
         }
         for i, (labels, table) in enumerate(zip(self.labelsets_, self.tables_, strict=True)):
             arrays[f"labels_{i}"] = labels
@@ -157,6 +245,9 @@ class _PowersetBase(MultiLabelClassifier):
         self.intercept_ = np.asarray(arrays["intercept"])
         self.offsets_ = np.asarray(arrays["offsets"], dtype=np.int64)
         self.thresholds_ = np.asarray(arrays["thresholds"])
+        # absent from models saved before decision="labelset" existed: only "vote" works there
+        self.seen_labelsets_ = np.asarray(arrays.get("seen_labelsets", []), dtype=np.int8)
+        self.seen_counts_ = np.asarray(arrays.get("seen_counts", []), dtype=np.int64)
         m = int(state["n_labelsets"])
         self.labelsets_ = [np.asarray(arrays[f"labels_{i}"], dtype=np.int64) for i in range(m)]
         self.tables_ = [np.asarray(arrays[f"table_{i}"], dtype=np.int8) for i in range(m)]
@@ -203,8 +294,8 @@ class LabelPowerset(_PowersetBase):
         self.decision_tol = decision_tol
         self.threshold = threshold
 
-    def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
-        return [np.arange(n_labels)]
+    def _labelsets(self, Yd: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+        return [np.arange(Yd.shape[1])]
 
 
 class RakelClassifier(_PowersetBase):
@@ -214,9 +305,12 @@ class RakelClassifier(_PowersetBase):
     ----------
     k : int, default=3
         Labels per labelset (1 <= k <= n_labels; with k = n_labels and one labelset this is LP).
-    mode : {"disjoint", "overlapping"}, default="disjoint"
+    mode : {"disjoint", "overlapping", "cooccurrence"}, default="disjoint"
         "disjoint" partitions the labels at random; "overlapping" starts from such a partition
-        (so every label is covered) and adds distinct random k-subsets up to ``n_labelsets``.
+        (so every label is covered) and adds distinct random k-subsets up to ``n_labelsets``;
+        "cooccurrence" partitions them by the training data instead, into groups of at most k
+        labels that occur together (greedy merging, most related pairs first: see
+        :func:`cooccurrence_groups`), so each labelset models the correlations that matter.
     n_labelsets : int or None, default=None
         Overlapping mode only; default ``2 * n_labels // k`` (the paper's 2L/k).
     threshold : float, default=0.5
@@ -225,6 +319,16 @@ class RakelClassifier(_PowersetBase):
         A sample for which no label reaches ``threshold`` gets its label of highest marginal
         probability instead of the empty set (useful when every sample carries a label: small
         labelsets each tend to vote "none of mine", so plain RAkEL often predicts nothing).
+        With ``decision="labelset"`` the empty set is not a candidate.
+    decision : {"vote", "labelset"}, default="vote"
+        "vote" is the paper's per-label vote, which can assemble label sets never seen in
+        training. "labelset" predicts, like LP, a label set seen in training: the one of highest
+        ``log prior(S) + evidence_weight * sum_b log[p_b(S_b|x) / prior_b(S_b)]`` over the
+        labelsets b (their parts S_b of S judged as independent evidence). Aims at subset
+        accuracy; ``threshold`` is then unused.
+    evidence_weight : float, default=0.5
+        Weight of the labelsets' evidence against the label-set prior for ``decision="labelset"``
+        (> 0; smaller trusts the training frequencies more).
     C, standardize, max_iter, tol, decision_tol : as in :class:`LabelPowerset`.
     random_state : int or None, default=None
     """
@@ -243,6 +347,8 @@ class RakelClassifier(_PowersetBase):
         decision_tol: float = 0.005,
         threshold: float = 0.5,
         at_least_one: bool = False,
+        decision: str = "vote",
+        evidence_weight: float = 0.5,
         random_state: int | None = None,
     ) -> None:
         self.k = k
@@ -255,16 +361,22 @@ class RakelClassifier(_PowersetBase):
         self.decision_tol = decision_tol
         self.threshold = threshold
         self.at_least_one = at_least_one
+        self.decision = decision
+        self.evidence_weight = evidence_weight
         self.random_state = random_state
 
-    def _labelsets(self, n_labels: int, rng: np.random.Generator) -> list[np.ndarray]:
+    def _labelsets(self, Yd: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         check_number("k", self.k, low=1, integer=True)
-        check_choice("mode", self.mode, ("disjoint", "overlapping"))
-        k = int(self.k)
+        check_choice("mode", self.mode, ("disjoint", "overlapping", "cooccurrence"))
+        check_choice("decision", self.decision, ("vote", "labelset"))
+        check_number("evidence_weight", self.evidence_weight, low=0.0, low_open=True)
+        k, n_labels = int(self.k), Yd.shape[1]
         if k > n_labels:
             raise ConfigError(
                 f"k={k} is larger than the number of labels ({n_labels}); use k <= {n_labels}."
             )
+        if self.mode == "cooccurrence":
+            return cooccurrence_groups(Yd, k)
         partition = [
             np.sort(p) for p in np.array_split(rng.permutation(n_labels), -(-n_labels // k))
         ]
