@@ -52,6 +52,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="bibtex")
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--k", default="3,5,8", help="labelset sizes, comma-separated")
+    parser.add_argument("--modes", default="disjoint,overlapping,cooccurrence")
+    parser.add_argument("--C", default="3,10,30", help="regularisation values, comma-separated")
     args = parser.parse_args()
     X, Y, _, _ = load(args.dataset)
     folds = list(KFold(args.folds, shuffle=True, random_state=0).split(X))
@@ -69,8 +72,12 @@ def main() -> None:
     print(f"| RAkEL | {' | '.join(rules)} | s/fit |")
     print("|---" * (len(rules) + 2) + "|")
     best = (0.0, "")
-    modes = ("disjoint", "overlapping", "cooccurrence")
-    for k, mode, C in itertools.product((3, 5, 8), modes, (3.0, 10.0, 30.0)):
+    grid = itertools.product(
+        [int(k) for k in args.k.split(",")],
+        args.modes.split(","),
+        [float(C) for C in args.C.split(",")],
+    )
+    for k, mode, C in grid:
         scores: dict[str, list[float]] = {r: [] for r in rules}
         seconds = []
         for tr, va in folds:
