@@ -212,6 +212,18 @@ def test_rakel_cooccurrence_mode_is_deterministic(data, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), one.predict(X))
 
 
+def test_rakel_cooccurrence_with_several_sizes_uses_every_partition(data, tmp_path):
+    from tagwise.models._powerset import cooccurrence_groups
+
+    X, Y = data
+    rk = RakelClassifier(k=(2, 4), mode="cooccurrence", max_iter=30).fit(X, Y)
+    expected = {tuple(g.tolist()) for k in (2, 4) for g in cooccurrence_groups(Y, k)}
+    found = [tuple(s.tolist()) for s in rk.labelsets_]
+    assert set(found) == expected and len(found) == len(expected)  # shared groups once
+    loaded = load_model(save_model(rk, tmp_path / "rakel-sizes"))
+    np.testing.assert_array_equal(loaded.predict(X), rk.predict(X))
+
+
 def test_rakel_labelset_decision_with_all_labels_is_lp(data):
     # one block of all labels and evidence_weight=1: log prior(S) cancels, leaving LP's argmax
     X, Y = data
@@ -256,6 +268,8 @@ def test_rakel_labelset_evidence_weight_trades_prior_against_evidence(data):
         ({"decision": "labelsets"}, "Did you mean 'labelset'"),
         ({"evidence_weight": 0}, "evidence_weight must be in"),
         ({"k": 6}, "larger than the number of labels"),
+        ({"k": (2, 6), "mode": "cooccurrence"}, "k=6 is larger than the number of labels"),
+        ({"k": (2, 3)}, "several labelset sizes need mode='cooccurrence'"),
         ({"k": 0}, "k must be in"),
         ({"mode": "overlap"}, "Did you mean 'overlapping'"),
         ({"C": -1}, "C must be in"),

@@ -303,8 +303,10 @@ class RakelClassifier(_PowersetBase):
 
     Parameters
     ----------
-    k : int, default=3
+    k : int or sequence of int, default=3
         Labels per labelset (1 <= k <= n_labels; with k = n_labels and one labelset this is LP).
+        With ``mode="cooccurrence"`` a sequence such as ``(3, 8)`` builds one partition per size
+        and uses all of their groups together: coarse and fine views of the same correlations.
     mode : {"disjoint", "overlapping", "cooccurrence"}, default="disjoint"
         "disjoint" partitions the labels at random; "overlapping" starts from such a partition
         (so every label is covered) and adds distinct random k-subsets up to ``n_labelsets``;
@@ -337,7 +339,7 @@ class RakelClassifier(_PowersetBase):
 
     def __init__(
         self,
-        k: int = 3,
+        k: int | tuple[int, ...] = 3,
         mode: str = "disjoint",
         n_labelsets: int | None = None,
         C: float = 1.0,
@@ -366,17 +368,26 @@ class RakelClassifier(_PowersetBase):
         self.random_state = random_state
 
     def _labelsets(self, Yd: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-        check_number("k", self.k, low=1, integer=True)
         check_choice("mode", self.mode, ("disjoint", "overlapping", "cooccurrence"))
         check_choice("decision", self.decision, ("vote", "labelset"))
         check_number("evidence_weight", self.evidence_weight, low=0.0, low_open=True)
-        k, n_labels = int(self.k), Yd.shape[1]
-        if k > n_labels:
-            raise ConfigError(
-                f"k={k} is larger than the number of labels ({n_labels}); use k <= {n_labels}."
-            )
+        n_labels = Yd.shape[1]
+        sizes = self._sizes()
+        for k in sizes:
+            check_number("k", k, low=1, integer=True)
+            if k > n_labels:
+                raise ConfigError(
+                    f"k={k} is larger than the number of labels ({n_labels}); use k <= {n_labels}."
+                )
         if self.mode == "cooccurrence":
-            return cooccurrence_groups(Yd, k)
+            groups = {tuple(g): g for k in sizes for g in cooccurrence_groups(Yd, int(k))}
+            return list(groups.values())  # a group found at two sizes is one labelset
+        if len(sizes) > 1:
+            raise ConfigError(
+                f"k={self.k!r}: several labelset sizes need mode='cooccurrence'; "
+                f"give one k for mode={self.mode!r}."
+            )
+        k = int(sizes[0])
         partition = [
             np.sort(p) for p in np.array_split(rng.permutation(n_labels), -(-n_labels // k))
         ]
@@ -394,6 +405,12 @@ class RakelClassifier(_PowersetBase):
                 seen.add(tuple(candidate))
                 sets.append(candidate)
         return sets
+
+    def _sizes(self) -> tuple[Any, ...]:
+        """``k`` as a tuple of sizes (one for an int)."""
+        if isinstance(self.k, (list, tuple)) and len(self.k) > 0:
+            return tuple(self.k)
+        return (self.k,)
 
 
 LabelPowerset._expected_failed_checks = expected_failures()  # type: ignore[attr-defined]
