@@ -238,11 +238,11 @@ def worker(what: str, who: str, name: str, out: str) -> None:
 
         # the best of benchmarks/rakel_cv.py: 3-fold CV subset accuracy on the training split
         model = RakelClassifier(
-            k=8,
+            k=(3, 8),
             mode="cooccurrence",
-            C=30.0,
+            C=10.0,
             decision="labelset",
-            evidence_weight=0.5,
+            evidence_weight=0.2,
             at_least_one=True,
             random_state=0,
         )
