@@ -215,9 +215,10 @@ class _PowersetBase(MultiLabelClassifier):
         w = float(self.evidence_weight)
         prior = np.log(counts / counts.sum()) - w * (member.T @ block_log_prior)
         best = np.empty(len(P), dtype=np.int64)
-        for start in range(0, len(P), 1024):  # bounds the (rows, n_candidates) score matrix
-            logP = np.log(np.maximum(P[start : start + 1024], 1e-12))
-            best[start : start + 1024] = np.argmax(w * (member.T @ logP.T).T + prior, axis=1)
+        rows = max(1, 2**22 // len(candidates))  # a (rows, n_candidates) score block: <= 32 MiB
+        for start in range(0, len(P), rows):
+            logP = np.log(np.maximum(P[start : start + rows], 1e-12))
+            best[start : start + rows] = np.argmax(w * (member.T @ logP.T).T + prior, axis=1)
         return candidates[best].astype(np.int64)
 
     def _blocks(self) -> Any:
@@ -327,7 +328,8 @@ class RakelClassifier(_PowersetBase):
         training. "labelset" predicts, like LP, a label set seen in training: the one of highest
         ``log prior(S) + evidence_weight * sum_b log[p_b(S_b|x) / prior_b(S_b)]`` over the
         labelsets b (their parts S_b of S judged as independent evidence). Aims at subset
-        accuracy; ``threshold`` is then unused.
+        accuracy; ``threshold`` is then unused. Prediction costs n_samples x n_seen_label_sets
+        x n_labelsets (delicious, 3,185 x 12,714 x 458: 15 s on 2 cores).
     evidence_weight : float, default=0.5
         Weight of the labelsets' evidence against the label-set prior for ``decision="labelset"``
         (> 0; smaller trusts the training frequencies more).
