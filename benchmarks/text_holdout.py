@@ -39,6 +39,8 @@ STRATEGIES = [
     "per_label",
     "per_label:10",
     "per_label:30",
+    "per_label:60",
+    "per_label:120",
     "global",
     "fixed:0.5",  # sigmoid(margin) >= 0.5: the SVM's own decision, margin >= 0
 ]
