@@ -133,10 +133,11 @@ class _PowersetBase(MultiLabelClassifier):
             b = b - mean @ W
         self.coef_, self.intercept_ = W, b
         self.thresholds_ = fitted_thresholds(self.threshold, Yd)
-        # the label sets seen in training and their counts: the candidates of decision="labelset"
-        labelsets, counts = np.unique(Yd.astype(np.int8), axis=0, return_counts=True)
-        self.seen_labelsets_, self.seen_counts_ = labelsets, counts.astype(np.int64)
+        self._remember_label_sets(Yd, codes)
         return self
+
+    def _remember_label_sets(self, Yd: np.ndarray, codes: np.ndarray) -> None:
+        """Keep what prediction needs of the training label sets (RAkEL); LP needs nothing."""
 
     def _block_probas(self, X: Any) -> np.ndarray:
         X = to_float64(self._check_predict_input(X))
@@ -169,10 +170,6 @@ class _PowersetBase(MultiLabelClassifier):
         its label of highest marginal probability (``predict_proba``).
         """
         P = self._block_probas(X)
-        if hasattr(self, "decision"):  # RAkEL
-            check_choice("decision", self.decision, ("vote", "labelset"))
-            if self.decision == "labelset":
-                return self._labelset_decision(P)
         pred = self._combine(P, votes=True) >= self.thresholds_
         empty = np.flatnonzero(~pred.any(axis=1))
         if getattr(self, "at_least_one", False) and len(empty):
@@ -180,46 +177,6 @@ class _PowersetBase(MultiLabelClassifier):
             proba[:, np.isinf(self.thresholds_)] = -1.0  # a label unseen in training: never
             pred[empty, np.argmax(proba, axis=1)] = True
         return pred.astype(np.int64)
-
-    def _labelset_decision(self, P: np.ndarray) -> np.ndarray:
-        """The seen label set S of highest ``log prior(S) + w Σ_b log[p_b(S_b|x) / prior_b(S_b)]``.
-
-        Each labelset b is an expert on its part S_b of S; dividing out the training frequency
-        of S_b and adding the log frequency of S as a whole combines the experts as independent
-        evidence about S (w = ``evidence_weight`` discounts their overlap and over-confidence).
-        ``P``: (n, n_classes) class probabilities of every block; returns (n, n_labels) 0/1.
-        """
-        candidates, counts = self.seen_labelsets_, self.seen_counts_
-        if len(candidates) == 0:
-            raise ConfigError(
-                "This model was saved without its training label sets; "
-                'refit it to use decision="labelset".'
-            )
-        if getattr(self, "at_least_one", False) and len(candidates) > 1:
-            keep = candidates.any(axis=1)
-            candidates, counts = candidates[keep], counts[keep]
-        n_blocks = len(self.labelsets_)
-        classes = np.empty((len(candidates), n_blocks), dtype=np.int64)
-        block_log_prior = np.zeros(P.shape[1])
-        for i, (labels, table, a, b) in enumerate(self._blocks()):
-            index = _row_index(table, candidates[:, labels])
-            classes[:, i] = a + index
-            seen = np.bincount(index, weights=counts, minlength=b - a)
-            block_log_prior[a:b] = np.log(np.maximum(seen, 1.0) / counts.sum())
-        # (n_classes, n_candidates) 0/1: which class of each block a candidate falls into
-        columns = np.tile(np.arange(len(candidates)), n_blocks)
-        member = sp.csr_matrix(
-            (np.ones(classes.size), (classes.T.ravel(), columns)),
-            shape=(P.shape[1], len(candidates)),
-        )
-        w = float(self.evidence_weight)
-        prior = np.log(counts / counts.sum()) - w * (member.T @ block_log_prior)
-        best = np.empty(len(P), dtype=np.int64)
-        rows = max(1, 2**22 // len(candidates))  # a (rows, n_candidates) score block: <= 32 MiB
-        for start in range(0, len(P), rows):
-            logP = np.log(np.maximum(P[start : start + rows], 1e-12))
-            best[start : start + rows] = np.argmax(w * (member.T @ logP.T).T + prior, axis=1)
-        return candidates[best].astype(np.int64)
 
     def _blocks(self) -> Any:
         offsets = self.offsets_
@@ -232,8 +189,6 @@ class _PowersetBase(MultiLabelClassifier):
             "intercept": self.intercept_,
             "offsets": np.asarray(self.offsets_, dtype=np.int64),
             "thresholds": self.thresholds_,
-            "seen_labelsets": self.seen_labelsets_,
-            "seen_counts": self.seen_counts_,
         }
         for i, (labels, table) in enumerate(zip(self.labelsets_, self.tables_, strict=True)):
             arrays[f"labels_{i}"] = labels
@@ -246,9 +201,6 @@ class _PowersetBase(MultiLabelClassifier):
         self.intercept_ = np.asarray(arrays["intercept"])
         self.offsets_ = np.asarray(arrays["offsets"], dtype=np.int64)
         self.thresholds_ = np.asarray(arrays["thresholds"])
-        # absent from models saved before decision="labelset" existed: only "vote" works there
-        self.seen_labelsets_ = np.asarray(arrays.get("seen_labelsets", []), dtype=np.int8)
-        self.seen_counts_ = np.asarray(arrays.get("seen_counts", []), dtype=np.int64)
         m = int(state["n_labelsets"])
         self.labelsets_ = [np.asarray(arrays[f"labels_{i}"], dtype=np.int64) for i in range(m)]
         self.tables_ = [np.asarray(arrays[f"table_{i}"], dtype=np.int8) for i in range(m)]
@@ -407,6 +359,82 @@ class RakelClassifier(_PowersetBase):
                 seen.add(tuple(candidate))
                 sets.append(candidate)
         return sets
+
+    def predict(self, X: Any) -> np.ndarray:
+        """0/1 labels (n_samples, n_labels): the labelsets' vote, or with
+        ``decision="labelset"`` the best label set seen in training."""
+        check_choice("decision", self.decision, ("vote", "labelset"))
+        if self.decision == "vote":
+            return super().predict(X)
+        return self._labelset_decision(self._block_probas(X))
+
+    def _remember_label_sets(self, Yd: np.ndarray, codes: np.ndarray) -> None:
+        labelsets, first, counts = np.unique(
+            Yd.astype(np.int8), axis=0, return_index=True, return_counts=True
+        )
+        self.seen_labelsets_, self.seen_counts_ = labelsets, counts.astype(np.int64)
+        # (n_seen, n_labelsets): the class (column of the block softmax) of each seen label set
+        self.seen_classes_ = codes[first] + self.offsets_[:-1]
+
+    def _labelset_decision(self, P: np.ndarray) -> np.ndarray:
+        """The seen label set S of highest ``log prior(S) + w Σ_b log[p_b(S_b|x) / prior_b(S_b)]``.
+
+        Each labelset b is an expert on its part S_b of S; dividing out the training frequency
+        of S_b and adding the log frequency of S as a whole combines the experts as independent
+        evidence about S (w = ``evidence_weight`` discounts their overlap and over-confidence).
+        ``P``: (n, n_classes) class probabilities of every block; returns (n, n_labels) 0/1.
+        """
+        candidates, counts, classes = self.seen_labelsets_, self.seen_counts_, self.seen_classes_
+        if len(candidates) == 0:
+            raise ConfigError(
+                "This model was saved without its training label sets; "
+                'refit it to use decision="labelset".'
+            )
+        if self.at_least_one and len(candidates) > 1:
+            keep = candidates.any(axis=1)
+            candidates, counts, classes = candidates[keep], counts[keep], classes[keep]
+        n_candidates, n_blocks = classes.shape
+        # training frequency of every block's classes among the candidates
+        seen = np.bincount(
+            classes.ravel(), weights=np.repeat(counts, n_blocks), minlength=P.shape[1]
+        )
+        block_log_prior = np.log(np.maximum(seen, 1.0) / counts.sum())
+        # (n_classes, n_candidates) 0/1: which class of each block a candidate falls into
+        member = sp.csr_matrix(
+            (
+                np.ones(classes.size),
+                (classes.T.ravel(), np.tile(np.arange(n_candidates), n_blocks)),
+            ),
+            shape=(P.shape[1], n_candidates),
+        )
+        w = float(self.evidence_weight)
+        prior = np.log(counts / counts.sum()) - w * (member.T @ block_log_prior)
+        best = np.empty(len(P), dtype=np.int64)
+        rows = max(1, 2**22 // n_candidates)  # a (rows, n_candidates) score block: <= 32 MiB
+        for start in range(0, len(P), rows):
+            logP = np.log(np.maximum(P[start : start + rows], 1e-12))
+            best[start : start + rows] = np.argmax(w * (member.T @ logP.T).T + prior, axis=1)
+        return candidates[best].astype(np.int64)
+
+    def _artifact_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._artifact_state()
+        arrays["seen_labelsets"] = self.seen_labelsets_
+        arrays["seen_counts"] = self.seen_counts_
+        return state, arrays
+
+    def _restore_artifact(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._restore_artifact(state, arrays)
+        # absent from models saved before decision="labelset" existed: only "vote" works there
+        n_labels = len(self.thresholds_)
+        seen = arrays.get("seen_labelsets", np.zeros((0, n_labels)))
+        self.seen_labelsets_ = np.asarray(seen, dtype=np.int8).reshape(-1, n_labels)
+        self.seen_counts_ = np.asarray(arrays.get("seen_counts", []), dtype=np.int64)
+        # derived, not stored: the class of every seen label set in every block
+        self.seen_classes_ = np.zeros((len(self.seen_labelsets_), len(self.labelsets_)), np.int64)
+        if len(self.seen_labelsets_):
+            for i, (labels, table) in enumerate(zip(self.labelsets_, self.tables_, strict=True)):
+                index = _row_index(table, self.seen_labelsets_[:, labels])
+                self.seen_classes_[:, i] = self.offsets_[i] + index
 
     def _sizes(self) -> tuple[Any, ...]:
         """``k`` as a tuple of sizes (one for an int)."""
