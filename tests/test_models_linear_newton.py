@@ -22,16 +22,21 @@ def data():
     return X.astype(np.float64), Y
 
 
-def test_intercept_penalty_one_is_liblinears_model(data):
-    X, Y = data
+def assert_liblinears_model(X, Y, C, tol, max_iter):
+    """LinearOneVsRest with intercept_penalty=1 has liblinear's weights and intercepts."""
     model = LinearOneVsRest(
-        C=0.3, standardize=False, intercept_penalty=1.0, tol=1e-8, max_iter=100
+        C=C, standardize=False, intercept_penalty=1.0, tol=tol, max_iter=max_iter
     ).fit(X, Y)
     for j in range(Y.shape[1]):
-        ref = LogisticRegression(C=0.3, solver="liblinear", tol=1e-10, max_iter=10000)
+        ref = LogisticRegression(C=C, solver="liblinear", tol=1e-10, max_iter=10000)
         ref.fit(X, Y[:, j])
         np.testing.assert_allclose(model.coef_[:, j], ref.coef_.ravel(), atol=1e-4)
         np.testing.assert_allclose(model.intercept_[j], ref.intercept_[0], atol=1e-4)
+
+
+def test_intercept_penalty_one_is_liblinears_model(data):
+    X, Y = data
+    assert_liblinears_model(X, Y, C=0.3, tol=1e-8, max_iter=100)
 
 
 def test_penalised_intercept_is_pulled_towards_zero(data):
@@ -95,11 +100,4 @@ def test_more_features_than_samples_keeps_liblinears_model():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 60))
     Y = (X[:, :3] + 0.5 * rng.normal(size=(40, 3)) > 0.3).astype(int)
-    model = LinearOneVsRest(
-        C=0.5, standardize=False, intercept_penalty=1.0, tol=1e-9, max_iter=200
-    ).fit(X, Y)
-    for j in range(Y.shape[1]):
-        ref = LogisticRegression(C=0.5, solver="liblinear", tol=1e-10, max_iter=10000)
-        ref.fit(X, Y[:, j])
-        np.testing.assert_allclose(model.coef_[:, j], ref.coef_.ravel(), atol=1e-4)
-        np.testing.assert_allclose(model.intercept_[j], ref.intercept_[0], atol=1e-4)
+    assert_liblinears_model(X, Y, C=0.5, tol=1e-9, max_iter=200)
