@@ -99,13 +99,19 @@ def _strategy(args: argparse.Namespace) -> Any:
     return make_strategy(spec, at_least_one=True)
 
 
+def reuters_featurizer(char: bool, embed: bool, cache: Path) -> Any:
+    """TF-IDF over words (+ char 2-5-grams), next to cached MiniLM sentence embeddings."""
+    featurizer: Any = TfidfFeaturizer(char_ngram_range=(2, 5) if char else None)
+    if embed:
+        embedder = SentenceEmbedder(cache_dir=str(cache), batch_size=64)
+        featurizer = CombinedFeaturizer([featurizer, embedder])
+    return featurizer
+
+
 def reuters(args: argparse.Namespace) -> list[dict[str, Any]]:
     train = load_dataset("reuters21578", "train", home=args.data)
     test = load_dataset("reuters21578", "test", home=args.data)
-    featurizer: Any = TfidfFeaturizer(char_ngram_range=(2, 5) if args.char else None)
-    if args.embed:  # TF-IDF next to MiniLM sentence embeddings (cached on disk)
-        embedder = SentenceEmbedder(cache_dir=str(args.cache), batch_size=64)
-        featurizer = CombinedFeaturizer([featurizer, embedder])
+    featurizer = reuters_featurizer(args.char, args.embed, args.cache)
     t0 = time.perf_counter()
     best_c = args.grid[0]
     if len(args.grid) > 1:  # model selection on the training split only

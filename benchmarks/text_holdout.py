@@ -31,8 +31,10 @@ from tagwise.data import load_dataset  # noqa: E402
 from tagwise.metrics import macro_f1, micro_f1  # noqa: E402
 from tagwise.model_selection import MultilabelStratifiedKFold  # noqa: E402
 from tagwise.models import make_model  # noqa: E402
-from tagwise.text import CombinedFeaturizer, SentenceEmbedder, TfidfFeaturizer  # noqa: E402
 from tagwise.thresholds import make_strategy, out_of_fold_scores  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from text import CACHE, reuters_featurizer  # noqa: E402
 
 STRATEGIES = [
     {"name": "per_label", "tolerance": 0},
@@ -56,10 +58,7 @@ def main() -> None:
     train = load_dataset("reuters21578", "train", home=args.data)
     texts, Y = list(train.text), np.asarray(train.Y)
     A, B = next(MultilabelStratifiedKFold(3, shuffle=True, random_state=0).split(texts, Y))
-    featurizer = TfidfFeaturizer(char_ngram_range=None if args.no_char else (2, 5))
-    if not args.no_embed:
-        cache = str(ROOT / "benchmarks" / ".cache")
-        featurizer = CombinedFeaturizer([featurizer, SentenceEmbedder(cache_dir=cache)])
+    featurizer = reuters_featurizer(not args.no_char, not args.no_embed, CACHE)
     t0 = time.perf_counter()
     XA = featurizer.fit_transform([texts[i] for i in A])
     XB = featurizer.transform([texts[i] for i in B])
