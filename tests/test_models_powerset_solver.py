@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.datasets import make_multilabel_classification
@@ -31,6 +33,20 @@ def test_gradient_matches_finite_differences():
         numeric = (fun(W + E)[0] - fun(W - E)[0]) / 2e-6
         E[i, j] = 0.0
         assert abs(numeric - G[i, j]) < 1e-6 * max(1.0, abs(G[i, j]))
+
+
+def test_sliced_objective_in_threads_equals_one_slice():
+    X, codes, offsets = _problem()
+    W = np.random.default_rng(2).normal(size=(9, 9)).astype(np.float32)
+    last1: dict = {}
+    f1, G1 = _objective(X.astype(np.float32), codes, offsets, C=2.0, last=last1)(W)
+    last3: dict = {}
+    with ThreadPoolExecutor(3) as pool:
+        fun = _objective(X.astype(np.float32), codes, offsets, 2.0, last3, parts=3, map_=pool.map)
+        f3, G3 = fun(W)
+    assert abs(f1 - f3) < 1e-5 * abs(f1)
+    np.testing.assert_allclose(G3, G1, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(last3["top"], last1["top"])
 
 
 def test_block_softmax_normalises_each_block():
