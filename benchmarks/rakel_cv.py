@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/rakel_cv.py [--dataset bibtex] [--folds 3]
+    python benchmarks/rakel_cv.py --k 3+8 --modes cooccurrence --C 10,30 --weights 0.1,0.2
 
 Every configuration of a small grid (k, disjoint/overlapping/cooccurrence, C) is fitted once per
 fold and scored by subset accuracy on the held-out part with each decision rule: the paper's
@@ -24,16 +25,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from zoo import load
 
-WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.7)
 
-
-def decisions(model, X, Y) -> dict[str, float]:
+def decisions(model, X, Y, weights: list[float]) -> dict[str, float]:
     """Subset accuracy of each decision rule of a fitted RAkEL on (X, Y)."""
     from tagwise.metrics import subset_accuracy
 
     vote = {"decision": "vote", "at_least_one": False}
     rules = {"vote": vote, "vote+≥1": vote | {"at_least_one": True}}
-    for w in WEIGHTS:
+    for w in weights:
         labelset = {"decision": "labelset", "evidence_weight": w, "at_least_one": True}
         rules[f"labelset w={w}"] = labelset
     out = {}
@@ -59,6 +58,11 @@ def main() -> None:
     )
     parser.add_argument("--modes", default="disjoint,overlapping,cooccurrence")
     parser.add_argument("--C", default="3,10,30", help="regularisation values, comma-separated")
+    parser.add_argument(
+        "--weights",
+        default="0.2,0.3,0.4,0.5,0.7",
+        help="labelset evidence weights, comma-separated",
+    )
     args = parser.parse_args()
     X, Y, _, _ = load(args.dataset)
     folds = list(KFold(args.folds, shuffle=True, random_state=0).split(X))
@@ -72,7 +76,8 @@ def main() -> None:
         f"{args.dataset}, {args.folds}-fold CV on train: lp C=1 subset accuracy "
         f"{np.mean(lp):.4f} ({np.mean(seconds):.1f} s/fit)\n"
     )
-    rules = ["vote", "vote+≥1"] + [f"labelset w={w}" for w in WEIGHTS]
+    weights = [float(w) for w in args.weights.split(",")]
+    rules = ["vote", "vote+≥1"] + [f"labelset w={w}" for w in weights]
     print(f"| RAkEL | {' | '.join(rules)} | s/fit |")
     print("|---" * (len(rules) + 2) + "|")
     best = (0.0, "")
@@ -91,7 +96,7 @@ def main() -> None:
             t0 = time.perf_counter()
             model = RakelClassifier(k=k, mode=mode, C=C, random_state=0).fit(X[tr], Y[tr])
             seconds.append(time.perf_counter() - t0)
-            for rule, value in decisions(model, X[va], Y[va]).items():
+            for rule, value in decisions(model, X[va], Y[va], weights).items():
                 scores[rule].append(value)
         means = {r: float(np.mean(v)) for r, v in scores.items()}
         name = f"k={'+'.join(map(str, sizes))} {mode} C={C}"

@@ -240,7 +240,7 @@ def worker(what: str, who: str, name: str, out: str) -> None:
         model = RakelClassifier(
             k=(3, 8),
             mode="cooccurrence",
-            C=10.0,
+            C=30.0,
             decision="labelset",
             evidence_weight=0.2,
             at_least_one=True,
