@@ -1,0 +1,47 @@
+"""Sliced, threaded sparse products behind the linear solvers."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from tagwise.models import _linear_solver
+from tagwise.models._linear_solver import fit_columns
+from tagwise.models._products import SlicedProducts, balanced_bounds
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (40, 300)], ids=["tall", "wide"])
+@pytest.mark.parametrize("parts", [1, 3])
+def test_products_equal_scipy_whatever_the_slicing(shape, parts):
+    X = sp.random(*shape, density=0.1, format="csr", random_state=0)
+    rng = np.random.default_rng(0)
+    W, M = rng.normal(size=(shape[1], 5)), rng.normal(size=(shape[0], 5))
+    with ThreadPoolExecutor(parts) as pool:
+        products = SlicedProducts(X, parts, pool.map)
+        assert products.wide == (shape[1] > shape[0])
+        assert len(products.pieces) == parts
+        np.testing.assert_allclose(products.dot(W), X @ W, atol=1e-12)
+        np.testing.assert_allclose(products.tdot(M), X.T @ M, atol=1e-12)
+
+
+def test_slices_share_the_nonzeros_not_the_rows():
+    indptr = np.concatenate([[0], np.cumsum([90, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1])])
+    bounds = balanced_bounds(indptr, 2)
+    assert bounds[0] == 0 and bounds[-1] == 11
+    assert bounds[1] == 1  # the heavy first row alone is already half the non-zeros
+    assert np.all(np.diff(balanced_bounds(indptr, 8)) >= 0)  # more slices than weight: empty ones
+
+
+def test_threaded_linear_solve_matches_one_thread(monkeypatch):
+    rng = np.random.default_rng(1)
+    X = sp.random(200, 500, density=0.05, format="csr", random_state=1)  # wide: feature slices
+    Y = (X @ rng.normal(size=(500, 4)) + rng.normal(size=(200, 4)) * 0.1 > 0).astype(int)
+    kw = dict(C=1.0, loss="squared_hinge", tol=1e-8, max_iter=100)
+    W1, b1, _ = fit_columns(X, Y, **kw)
+    monkeypatch.setattr(_linear_solver, "worker_threads", lambda nnz: 3)
+    W3, b3, _ = fit_columns(X, Y, **kw)
+    np.testing.assert_allclose(W3, W1, atol=1e-6)
+    np.testing.assert_allclose(b3, b1, atol=1e-6)
