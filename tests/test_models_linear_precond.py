@@ -12,7 +12,6 @@ def test_zero_diagonal_is_left_unpreconditioned():
     # intercept then has a zero Hessian diagonal (seen as NaN scores on Reuters folds).
     diag = np.array([[0.0, 2.0], [4.0, 0.0]])
     prob = SimpleNamespace(hess=SimpleNamespace(squares_back=lambda D: diag), reg=0.0)
-    apply = _diag_precond(prob, np.zeros((3, 2)), None)
-    out = apply(np.ones((2, 2)), np.array([0, 1]))
+    out = _diag_precond(prob, np.zeros((3, 2)), None)  # the inverse diagonal
     assert np.isfinite(out).all()
     assert np.allclose(out, [[1.0, 0.5], [0.25, 1.0]])

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from tagwise.exceptions import ConfigError
 from tagwise.models import _linear_solver
 from tagwise.models._linear_solver import fit_columns
-from tagwise.models._products import SlicedProducts, balanced_bounds
+from tagwise.models._products import SlicedProducts, balanced_bounds, worker_threads
 
 
 @pytest.mark.parametrize("shape", [(300, 40), (40, 300)], ids=["tall", "wide"])
@@ -45,3 +46,13 @@ def test_threaded_linear_solve_matches_one_thread(monkeypatch):
     W3, b3, _ = fit_columns(X, Y, **kw)
     np.testing.assert_allclose(W3, W1, atol=1e-6)
     np.testing.assert_allclose(b3, b1, atol=1e-6)
+
+
+def test_thread_count_follows_the_problem_size_and_the_environment(monkeypatch):
+    monkeypatch.delenv("TAGWISE_NUM_THREADS", raising=False)
+    assert worker_threads(10) == 1  # too small to be worth a thread
+    monkeypatch.setenv("TAGWISE_NUM_THREADS", "3")
+    assert worker_threads(10**9) == 3
+    monkeypatch.setenv("TAGWISE_NUM_THREADS", "many")
+    with pytest.raises(ConfigError, match="TAGWISE_NUM_THREADS"):
+        worker_threads(10**9)

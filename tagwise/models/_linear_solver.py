@@ -69,6 +69,14 @@ def _loss_terms(
     return margin * margin, -2 * S * margin, 2 * active.astype(S.dtype)
 
 
+def _with_intercept_row(top: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """``[top; column sums of M]`` in float64, written once (wide data: no stacked copy)."""
+    out = np.empty((top.shape[0] + 1, M.shape[1]))
+    out[:-1] = top
+    M.sum(axis=0, dtype=np.float64, out=out[-1])
+    return out
+
+
 class _Design:
     """Products with the design ``[X, 1]`` (the last weight row is the unpenalised intercept).
 
@@ -93,10 +101,7 @@ class _Design:
         return np.asarray(top) + W[-1]
 
     def back(self, M: np.ndarray) -> np.ndarray:
-        top = self.X.tdot(M) if self.sparse else self.X.T @ M
-        return np.vstack(
-            [np.asarray(top, dtype=np.float64), M.sum(axis=0, keepdims=True, dtype=np.float64)]
-        )
+        return _with_intercept_row(self.X.tdot(M) if self.sparse else self.X.T @ M, M)
 
     def squares_back(self, M: np.ndarray) -> np.ndarray:
         """``[X, 1]^T M`` with every entry of X squared: the diagonal of X^T diag(m) X."""
@@ -106,10 +111,7 @@ class _Design:
                 self._sq = SlicedProducts(X2.multiply(X2).tocsr(), self._parts, self._map)
             else:
                 self._sq = self.X**2
-        top = self._sq.tdot(M) if self.sparse else self._sq.T @ M
-        return np.vstack(
-            [np.asarray(top, dtype=np.float64), M.sum(axis=0, keepdims=True, dtype=np.float64)]
-        )
+        return _with_intercept_row(self._sq.tdot(M) if self.sparse else self._sq.T @ M, M)
 
 
 class _Problem:
@@ -287,10 +289,10 @@ def _newton_cg(
         D = prob.curvature(Cw[:, todo] * d2[:, todo])
         damp = _intercept_damping(prob, D, cols)
         colmask = None if mask is None else mask[:, cols]
-        precond = _diag_precond(prob, D, colmask, damp)
+        inv = _diag_precond(prob, D, colmask, damp)
         # Eisenstat & Walker (1996) forcing term: solve loosely far from the optimum
         forcing = np.minimum(0.5, np.sqrt(gnorm[todo] / gnorm0[cols]))
-        P = _pcg(prob, G, D, colmask, precond, max_cg, forcing, damp)
+        P = _pcg(prob, G, D, colmask, inv, max_cg, forcing, damp)
         XP = prob.scores(P)
         slope = np.einsum("ij,ij->j", G, P)
         step, Z = _line_search(prob, Wc, P, Z, XP, f, slope, cols)
@@ -327,20 +329,16 @@ def _intercept_damping(prob: _Problem, D: np.ndarray, cols: np.ndarray) -> np.nd
 
 def _diag_precond(
     prob: _Problem, D: np.ndarray, mask: np.ndarray | None, damp: np.ndarray | None = None
-) -> Any:
-    """Jacobi preconditioner: the exact diagonal of every label's (damped) Hessian."""
+) -> np.ndarray:
+    """Jacobi preconditioner: the inverse of the exact diagonal of every label's (damped)
+    Hessian, shape (d + 1, len(cols)), zero where ``mask`` fixes a weight."""
     diag = prob.hess.squares_back(D) + prob.reg
     if damp is not None:
         diag[-1] += damp
     # The unregularised intercept of a squared-hinge label with no active margin has a zero
     # diagonal: leave that coordinate unpreconditioned instead of dividing by zero.
     inv = np.divide(1.0, diag, out=np.ones_like(diag), where=diag > 1e-12)
-
-    def apply(R: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        out = inv[:, idx] * R
-        return out * mask[:, idx] if mask is not None else out
-
-    return apply
+    return inv * mask if mask is not None else inv
 
 
 def _pcg(
@@ -348,44 +346,49 @@ def _pcg(
     G: np.ndarray,
     D: np.ndarray,
     mask: np.ndarray | None,
-    precond: Any,
+    inv: np.ndarray,
     max_cg: int,
     forcing: np.ndarray,
     damp: np.ndarray | None = None,
 ) -> np.ndarray:
     """Solve H_j p_j = -g_j for every column j by preconditioned CG, per-column scalars.
 
-    Inexact Newton (Nocedal & Wright 7.1): a column stops at ||r|| <= forcing * ||g||;
-    only running columns take part in the products.
+    Inexact Newton (Nocedal & Wright 7.1): a column stops at ||r|| <= forcing * ||g||. The
+    working arrays hold the running columns only (compacted when some stop) and are updated in
+    place: with wide data they are (d + 1, L) and their passes, not the products, are the cost.
     """
     P = np.zeros_like(G)
-    R = -G
     run = np.arange(G.shape[1])
-    Zr = precond(R, run)
-    Dir = Zr.copy()
-    rz = np.einsum("ij,ij->j", R, Zr)
+    R = -G
+    Pr = np.zeros_like(G)
+    Dir = inv * R
+    rz = np.einsum("ij,ij->j", R, Dir)
     stop = forcing**2 * np.einsum("ij,ij->j", G, G)
+    tmp = np.empty_like(G)
     for _ in range(max_cg):
-        if not len(run):
-            break
-        Dr = Dir[:, run]
-        HD = prob.hess.back(D[:, run] * prob.hess.scores(Dr)) + prob.reg * Dr
-        if damp is not None:
-            HD[-1] += damp[run] * Dr[-1]
+        HD = prob.hess.back(D * prob.hess.scores(Dir))
+        HD[:-1] += Dir[:-1]  # the L2 term: prob.reg is 1 on the weights
+        HD[-1] += (prob.reg[-1] + (0.0 if damp is None else damp)) * Dir[-1]
         if mask is not None:
-            HD *= mask[:, run]
-        alpha = rz[run] / np.maximum(np.einsum("ij,ij->j", Dr, HD), 1e-300)
-        P[:, run] += alpha * Dr
-        Rr = R[:, run] - alpha * HD
-        R[:, run] = Rr
-        keep = np.einsum("ij,ij->j", Rr, Rr) > stop[run]
-        run, Rr, Dr = run[keep], Rr[:, keep], Dr[:, keep]
-        if not len(run):
-            break
-        Zr = precond(Rr, run)
-        rz_new = np.einsum("ij,ij->j", Rr, Zr)
-        Dir[:, run] = Zr + (rz_new / np.maximum(rz[run], 1e-300)) * Dr
-        rz[run] = rz_new
+            HD *= mask
+        alpha = rz / np.maximum(np.einsum("ij,ij->j", Dir, HD), 1e-300)
+        Pr += np.multiply(Dir, alpha, out=tmp)
+        R -= np.multiply(HD, alpha, out=tmp)
+        keep = np.einsum("ij,ij->j", R, R) > stop
+        if not keep.all():  # finished columns leave the working arrays
+            P[:, run[~keep]] = Pr[:, ~keep]
+            run, Pr, R, Dir, tmp = run[keep], Pr[:, keep], R[:, keep], Dir[:, keep], tmp[:, keep]
+            rz, stop, D, inv = rz[keep], stop[keep], D[:, keep], inv[:, keep]
+            damp = None if damp is None else damp[keep]
+            mask = None if mask is None else mask[:, keep]
+            if not len(run):
+                return P
+        Zr = np.multiply(inv, R, out=tmp)
+        rz_new = np.einsum("ij,ij->j", R, Zr)
+        Dir *= rz_new / np.maximum(rz, 1e-300)
+        Dir += Zr
+        rz = rz_new
+    P[:, run] = Pr
     return P
 
 

@@ -25,16 +25,26 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from tagwise.exceptions import ConfigError
+
 __all__ = ["MapFn", "SlicedProducts", "balanced_bounds", "worker_threads"]
 
 MapFn = Callable[..., Iterable[Any]]
 
 
 def worker_threads(nnz: int) -> int:
-    """Threads worth using on a product with ``nnz`` non-zeros: one per CPU (at most 8), fewer on
-    small problems, where starting a thread would cost more than it saves."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cpus or 1, 8, nnz // 50_000))
+    """Threads worth using on a product with ``nnz`` non-zeros: one per CPU (at most 8, or
+    ``$TAGWISE_NUM_THREADS``), fewer on small problems, where starting a thread would cost more
+    than it saves."""
+    cap = os.environ.get("TAGWISE_NUM_THREADS")
+    if cap is not None:
+        if not cap.strip().isdigit() or int(cap) < 1:
+            raise ConfigError(f"TAGWISE_NUM_THREADS={cap!r}: expected a whole number >= 1")
+        cpus: int | None = int(cap)
+    else:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        cpus = min(cpus or 1, 8)
+    return max(1, min(cpus or 1, nnz // 50_000))
 
 
 def balanced_bounds(indptr: np.ndarray, parts: int) -> np.ndarray:
