@@ -62,8 +62,8 @@ def _objective(
     latest W evaluated (the training decisions, for :class:`_Settled`). The samples are cut into
     ``parts`` slices, each slice's products and softmax run through ``map_``: a thread pool's
     ``map`` runs them side by side, as scipy's sparse products and numpy's array passes release
-    the GIL, and a slice's score matrix stays closer to cache (bibtex RAkEL, 2 cores, 2 slices
-    in 2 threads: ~2.5x faster products).
+    the GIL, and a slice's score matrix stays closer to cache (bibtex RAkEL 3+8, 2 cores: an
+    evaluation takes 79 ms in 2 slices, 170 ms in one).
     """
     n = X.shape[0]
     n_classes = int(offsets[-1])
