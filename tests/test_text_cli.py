@@ -62,6 +62,13 @@ def test_train_and_predict_one_text(model_dir, capsys) -> None:
     assert manifest["kind"] == "text" and manifest["feature_schema"]["input"] == "text"
 
 
+def test_train_reports_texts_not_features(data_file, tmp_path, capsys) -> None:
+    argv = ["train", str(data_file), "--text", "text", "--label-column", "labels", "-m", "linear"]
+    assert main([*argv, "-o", str(tmp_path / "m")]) == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "on 80 texts, 3 labels" in err and "features" not in err
+
+
 def test_predict_text_file_and_stdin(model_dir, tmp_path, capsys, monkeypatch) -> None:
     texts = tmp_path / "new.txt"
     texts.write_text("bank interest rates\n\nwheat harvest\n", encoding="utf-8")

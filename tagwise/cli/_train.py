@@ -105,8 +105,12 @@ def train_command(
     if json_out:
         c.emit_json(summary)
     else:
+        inputs = (
+            f"{dataset.n_samples} texts"
+            if dataset.X is None
+            else f"{dataset.n_samples} samples × {dataset.n_features} features"
+        )
         err_console.print(
-            f"trained {type(estimator).__name__} on {dataset.n_samples} samples × "
-            f"{dataset.n_features} features, {dataset.n_labels} labels in {fit_seconds:.2f} s "
-            f"→ {output}"
+            f"trained {type(estimator).__name__} on {inputs}, {dataset.n_labels} labels in "
+            f"{fit_seconds:.2f} s → {output}"
         )
