@@ -59,6 +59,9 @@ def main() -> None:
     parser.add_argument("--modes", default="disjoint,overlapping,cooccurrence")
     parser.add_argument("--C", default="3,10,30", help="regularisation values, comma-separated")
     parser.add_argument(
+        "--decision-tol", type=float, default=0.005, help="RAkEL's decision_tol (0: to tol)"
+    )
+    parser.add_argument(
         "--weights",
         default="0.2,0.3,0.4,0.5,0.7",
         help="labelset evidence weights, comma-separated",
@@ -94,7 +97,9 @@ def main() -> None:
         seconds = []
         for tr, va in folds:
             t0 = time.perf_counter()
-            model = RakelClassifier(k=k, mode=mode, C=C, random_state=0).fit(X[tr], Y[tr])
+            model = RakelClassifier(
+                k=k, mode=mode, C=C, decision_tol=args.decision_tol, random_state=0
+            ).fit(X[tr], Y[tr])
             seconds.append(time.perf_counter() - t0)
             for rule, value in decisions(model, X[va], Y[va], weights).items():
                 scores[rule].append(value)
