@@ -37,14 +37,14 @@ def worker_threads(nnz: int) -> int:
     ``$TAGWISE_NUM_THREADS``), fewer on small problems, where starting a thread would cost more
     than it saves."""
     cap = os.environ.get("TAGWISE_NUM_THREADS")
-    if cap is not None:
-        if not cap.strip().isdigit() or int(cap) < 1:
-            raise ConfigError(f"TAGWISE_NUM_THREADS={cap!r}: expected a whole number >= 1")
-        cpus: int | None = int(cap)
-    else:
+    if cap is None:
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        cpus = min(cpus or 1, 8)
-    return max(1, min(cpus or 1, nnz // 50_000))
+        limit = min(cpus or 1, 8)
+    elif cap.strip().isdigit() and int(cap) >= 1:
+        limit = int(cap)
+    else:
+        raise ConfigError(f"TAGWISE_NUM_THREADS={cap!r}: expected a whole number >= 1")
+    return max(1, min(limit, nnz // 50_000))
 
 
 def balanced_bounds(indptr: np.ndarray, parts: int) -> np.ndarray:
