@@ -56,3 +56,12 @@ def test_thread_count_follows_the_problem_size_and_the_environment(monkeypatch):
     monkeypatch.setenv("TAGWISE_NUM_THREADS", "many")
     with pytest.raises(ConfigError, match="TAGWISE_NUM_THREADS"):
         worker_threads(10**9)
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (40, 300)], ids=["tall", "wide"])
+def test_squared_products_are_those_of_the_squared_matrix(shape):
+    X = sp.random(*shape, density=0.1, format="csr", random_state=2)
+    M = np.random.default_rng(2).normal(size=(shape[0], 3))
+    with ThreadPoolExecutor(2) as pool:
+        squared = SlicedProducts(X, 2, pool.map).squared()
+        np.testing.assert_allclose(squared.tdot(M), X.multiply(X).T @ M, atol=1e-12)

@@ -88,11 +88,9 @@ class _Design:
         self.sparse = sp.issparse(X)
         if self.sparse:
             self.X: Any = SlicedProducts(sp.csr_matrix(X, dtype=dtype), parts, map_)
-            self._raw = X
         else:
             self.X = np.ascontiguousarray(X, dtype=dtype)
         self.dtype = dtype
-        self._parts, self._map = parts, map_
         self._sq: Any = None
 
     def scores(self, W: np.ndarray) -> np.ndarray:
@@ -106,11 +104,7 @@ class _Design:
     def squares_back(self, M: np.ndarray) -> np.ndarray:
         """``[X, 1]^T M`` with every entry of X squared: the diagonal of X^T diag(m) X."""
         if self._sq is None:
-            if self.sparse:
-                X2 = sp.csr_matrix(self._raw, dtype=self.dtype)
-                self._sq = SlicedProducts(X2.multiply(X2).tocsr(), self._parts, self._map)
-            else:
-                self._sq = self.X**2
+            self._sq = self.X.squared() if self.sparse else self.X**2
         return _with_intercept_row(self._sq.tdot(M) if self.sparse else self._sq.T @ M, M)
 
 

@@ -17,6 +17,7 @@ Slices hold equal shares of the non-zeros, not of the rows.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterable
 from itertools import pairwise
@@ -82,6 +83,12 @@ class SlicedProducts:
         self.slices = [slice(int(a), int(b)) for a, b in pairwise(bounds) if b > a]
         self.pieces = [major[s] for s in self.slices]
         self.map = map_
+
+    def squared(self) -> SlicedProducts:
+        """The same products with every entry of X squared, on the same slices and threads."""
+        out = copy.copy(self)
+        out.pieces = [p.multiply(p).tocsr() for p in self.pieces]
+        return out
 
     def dot(self, W: np.ndarray) -> np.ndarray:
         """``X @ W``: (n, L) for W (d, L)."""
