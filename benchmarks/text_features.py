@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import KFold
-from sklearn.svm import LinearSVC
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,11 +31,13 @@ from tagwise.metrics import macro_f1, micro_f1  # noqa: E402
 from tagwise.text import SentenceEmbedder, TfidfFeaturizer  # noqa: E402
 from tagwise.thresholds import make_strategy  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "datasets"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from text import CACHE, DATA, LinearSVM  # noqa: E402
 
 
 def out_of_fold(texts: list[str], Y: np.ndarray, E: np.ndarray | None, C: float, char: bool):
-    """(n_samples, n_labels) sigmoid(LinearSVC margin) of each row, from the fold leaving it out."""
+    """(n_samples, n_labels) sigmoid(LinearSVC margin) of each row, from the fold leaving it out
+    (``text.py``'s ``LinearSVM``: a label without positives in the fold scores sigmoid(-30))."""
     S = np.zeros(Y.shape)
     for a, b in KFold(3, shuffle=True, random_state=0).split(Y):
         tfidf = TfidfFeaturizer(char_ngram_range=(2, 5) if char else None)
@@ -44,12 +45,8 @@ def out_of_fold(texts: list[str], Y: np.ndarray, E: np.ndarray | None, C: float,
         Xb = tfidf.transform([texts[i] for i in b])
         if E is not None:
             Xa, Xb = sp.hstack([Xa, E[a]]).tocsr(), sp.hstack([Xb, E[b]]).tocsr()
-        for j in range(Y.shape[1]):
-            if Y[a, j].sum() == 0:  # no positive to learn from: never predicted
-                S[b, j] = -30.0
-                continue
-            S[b, j] = LinearSVC(C=C).fit(Xa, Y[a, j]).decision_function(Xb)
-    return 1.0 / (1.0 + np.exp(-S))
+        S[b] = LinearSVM(C=C).fit(Xa, Y[a]).predict_proba(Xb)
+    return S
 
 
 def main() -> None:
@@ -58,8 +55,11 @@ def main() -> None:
     char = "--char" in sys.argv
     train = load_dataset("reuters21578", "train", home=DATA)
     Y = train.Y.toarray() if hasattr(train.Y, "toarray") else np.asarray(train.Y)
-    cache = str(ROOT / "benchmarks" / ".cache")
-    E = SentenceEmbedder(cache_dir=cache, batch_size=64).fit(train.text[:1]).transform(train.text)
+    E = (
+        SentenceEmbedder(cache_dir=str(CACHE), batch_size=64)
+        .fit(train.text[:1])
+        .transform(train.text)
+    )
     for alpha in alphas:
         for C in grid:
             t0 = time.perf_counter()
