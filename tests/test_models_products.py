@@ -26,6 +26,7 @@ def test_products_equal_scipy_whatever_the_slicing(shape, parts):
         assert len(products.pieces) == parts
         np.testing.assert_allclose(products.dot(W), X @ W, atol=1e-12)
         np.testing.assert_allclose(products.tdot(M), X.T @ M, atol=1e-12)
+        np.testing.assert_allclose(products.gram_dot(M), X @ (X.T @ M), atol=1e-12)
 
 
 def test_slices_share_the_nonzeros_not_the_rows():

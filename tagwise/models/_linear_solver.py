@@ -92,14 +92,43 @@ class _Design:
             self.X = np.ascontiguousarray(X, dtype=dtype)
         self.dtype = dtype
         self._sq: Any = None
+        self._norms2: np.ndarray | None = None
+
+    @property
+    def wide(self) -> bool:
+        """More features than rows: Newton systems are then solved in sample space."""
+        return bool(self.X.shape[1] > self.X.shape[0])
+
+    def dot(self, W: np.ndarray) -> np.ndarray:
+        """``X @ W``: (n, L) for W (d, L)."""
+        W = W.astype(self.dtype, copy=False)
+        return np.asarray(self.X.dot(W) if self.sparse else self.X @ W)
+
+    def tdot(self, M: np.ndarray) -> np.ndarray:
+        """``X.T @ M``: (d, L) for M (n, L)."""
+        M = M.astype(self.dtype, copy=False)
+        return np.asarray(self.X.tdot(M) if self.sparse else self.X.T @ M)
+
+    def gram(self, V: np.ndarray) -> np.ndarray:
+        """``X @ X.T @ V``: (n, L) for V (n, L)."""
+        V = V.astype(self.dtype, copy=False)
+        return np.asarray(self.X.gram_dot(V) if self.sparse else self.X @ (self.X.T @ V))
+
+    def row_norms2(self) -> np.ndarray:
+        """Squared Euclidean norm of every row of X, (n,) float64 (computed once)."""
+        if self._norms2 is None:
+            if self.sparse:
+                ones = np.ones((self.X.shape[1], 1), self.dtype)
+                self._norms2 = np.asarray(self.X.squared().dot(ones), np.float64)[:, 0]
+            else:
+                self._norms2 = np.einsum("ij,ij->i", self.X, self.X, dtype=np.float64)
+        return self._norms2
 
     def scores(self, W: np.ndarray) -> np.ndarray:
-        W = W.astype(self.dtype, copy=False)
-        top = self.X.dot(W[:-1]) if self.sparse else self.X @ W[:-1]
-        return np.asarray(top) + W[-1]
+        return self.dot(W[:-1]) + W[-1].astype(self.dtype, copy=False)
 
     def back(self, M: np.ndarray) -> np.ndarray:
-        return _with_intercept_row(self.X.tdot(M) if self.sparse else self.X.T @ M, M)
+        return _with_intercept_row(self.tdot(M), M)
 
     def squares_back(self, M: np.ndarray) -> np.ndarray:
         """``[X, 1]^T M`` with every entry of X squared: the diagonal of X^T diag(m) X."""
@@ -215,7 +244,10 @@ def fit_columns(
     if dtype is None:
         dtype = np.float32 if n * L >= 1_000_000 else np.float64
     if hessian_rows is None:
-        hessian_rows = max(HESSIAN_ROWS, n // 5)
+        # wide data solves in sample space (see _pcg_samples), where every row is cheap to
+        # keep: an exact Hessian there takes ~2x fewer Newton iterations (Reuters: 22 vs 50)
+        wide = X.shape[1] > n and mask is None and penalty == "l2"
+        hessian_rows = n if wide else max(HESSIAN_ROWS, n // 5)
     threads = worker_threads(X.nnz) if sp.issparse(X) else 1
     with ThreadPoolExecutor(threads) as pool:
         prob = _Problem(X, S, Cw, loss, dtype, min(int(hessian_rows), n), threads, pool.map)
@@ -283,10 +315,13 @@ def _newton_cg(
         D = prob.curvature(Cw[:, todo] * d2[:, todo])
         damp = _intercept_damping(prob, D, cols)
         colmask = None if mask is None else mask[:, cols]
-        inv = _diag_precond(prob, D, colmask, damp)
         # Eisenstat & Walker (1996) forcing term: solve loosely far from the optimum
         forcing = np.minimum(0.5, np.sqrt(gnorm[todo] / gnorm0[cols]))
-        P = _pcg(prob, G, D, colmask, inv, max_cg, forcing, damp)
+        if colmask is None and prob.hess.wide:
+            P = _pcg_samples(prob, G, D, max_cg, forcing, damp)
+        else:
+            inv = _diag_precond(prob, D, colmask, damp)
+            P = _pcg(prob, G, D, colmask, inv, max_cg, forcing, damp)
         XP = prob.scores(P)
         slope = np.einsum("ij,ij->j", G, P)
         step, Z = _line_search(prob, Wc, P, Z, XP, f, slope, cols)
@@ -383,6 +418,84 @@ def _pcg(
         Dir += Zr
         rz = rz_new
     P[:, run] = Pr
+    return P
+
+
+def _pcg_samples(
+    prob: _Problem,
+    G: np.ndarray,
+    D: np.ndarray,
+    max_cg: int,
+    forcing: np.ndarray,
+    damp: np.ndarray | None = None,
+) -> np.ndarray:
+    """The Newton systems of :func:`_pcg`, solved in sample space: wide data, no mask.
+
+    Per column, with X the Hessian rows (h, d), D their curvature and ``s = sum(D) + intercept
+    penalty + damping``, the system is ``[[I + X'DX, X'D1], [1'DX, s]] [p; b] = -[g; g_b]``.
+    Eliminating b leaves ``(I + X'MX) p = r`` with ``r = -g + X'D1 g_b / s`` and
+    ``M = D - (D1)(D1)'/s = FF'``, ``F = D^1/2 (I - beta q q')``, ``q = D^1/2 1`` (``beta`` makes
+    F F' equal M). By Woodbury, ``p = r - X'F v`` with ``(I + F'XX'F) v = F'Xr``: conjugate
+    gradients on (h, L) vectors instead of (d + 1, L) ones (Reuters: 4 000 vs 114 327 rows),
+    with the same two products per step (:meth:`SlicedProducts.gram_dot`). The residual is
+    measured in sample space: a column stops at ``||res|| <= forcing * ||F'Xr||``.
+    """
+    design = prob.hess
+    D = D.astype(np.float64)
+    dsum = _colsum(D)
+    s = dsum + prob.reg[-1, 0] + (0.0 if damp is None else damp)
+    s = np.maximum(s, 1e-12)
+    q = np.sqrt(D)
+    beta = 1.0 / (s * (1.0 + np.sqrt(np.maximum(1.0 - dsum / s, 0.0))))
+
+    def f_dot(V: np.ndarray, q: np.ndarray, beta: np.ndarray) -> np.ndarray:  # F v
+        return q * (V - (beta * np.einsum("ij,ij->j", q, V)) * q)
+
+    def ft_dot(V: np.ndarray, q: np.ndarray, beta: np.ndarray) -> np.ndarray:  # F' v
+        Y = q * V
+        return Y - (beta * np.einsum("ij,ij->j", q, Y)) * q
+
+    gb = G[-1]
+    r = design.tdot(D * (gb / s)) - G[:-1]
+    Xr = design.dot(r).astype(np.float64)
+    B = ft_dot(Xr, q, beta)
+    # Jacobi preconditioner of I + F'KF, without the rank-one part of F
+    weight = D * design.row_norms2()[:, None]
+    inv = 1.0 / (1.0 + weight)
+    V, KFV = np.zeros_like(B), np.zeros_like(B)
+    done_V, done_KFV = np.zeros_like(B), np.zeros_like(B)
+    run = np.arange(B.shape[1])
+    Res = B.copy()
+    Zr = inv * Res
+    Dir = Zr.copy()
+    rz = np.einsum("ij,ij->j", Res, Zr)
+    # The Newton residual is X'F res, of squared norm res' F'KF res: estimated from K's diagonal
+    stop = forcing**2 * np.einsum("ij,ij->j", r, r)
+    qr, betar, invr, weightr = q, beta, inv, weight
+    for _ in range(max_cg):
+        if not len(run):
+            break
+        KFD = design.gram(f_dot(Dir, qr, betar)).astype(np.float64)
+        AD = Dir + ft_dot(KFD, qr, betar)
+        alpha = rz / np.maximum(np.einsum("ij,ij->j", Dir, AD), 1e-300)
+        V += alpha * Dir
+        KFV += alpha * KFD
+        Res -= alpha * AD
+        keep = np.einsum("ij,ij,ij->j", Res, weightr, Res) > stop
+        if not keep.all():  # finished columns leave the working arrays
+            done_V[:, run[~keep]], done_KFV[:, run[~keep]] = V[:, ~keep], KFV[:, ~keep]
+            run, V, KFV, Res, Dir = run[keep], V[:, keep], KFV[:, keep], Res[:, keep], Dir[:, keep]
+            rz, stop, qr, betar = rz[keep], stop[keep], qr[:, keep], betar[keep]
+            invr, weightr = invr[:, keep], weightr[:, keep]
+        Zr = invr * Res
+        rz_new = np.einsum("ij,ij->j", Res, Zr)
+        Dir = Zr + (rz_new / np.maximum(rz, 1e-300)) * Dir
+        rz = rz_new
+    done_V[:, run], done_KFV[:, run] = V, KFV
+    P = np.empty_like(G)
+    P[:-1] = r - design.tdot(f_dot(done_V, q, beta))
+    # the eliminated intercept: b = (-g_b - 1'D X p) / s, with X p = X r - X X' F v
+    P[-1] = (-gb - _colsum(D * (Xr - done_KFV))) / s
     return P
 
 

@@ -101,3 +101,10 @@ class SlicedProducts:
         if self.wide:
             return _stack(self.map(lambda p: p @ M, self.pieces))
         return _sum(self.map(lambda p, s: p.T @ M[s], self.pieces, self.slices))
+
+    def gram_dot(self, V: np.ndarray) -> np.ndarray:
+        """``X @ (X.T @ V)``: (n, L) for V (n, L). Wide X: each feature slice goes there and
+        back in its own thread, so the (d, L) intermediate is never whole."""
+        if self.wide:
+            return _sum(self.map(lambda p: p.T @ (p @ V), self.pieces))
+        return self.dot(self.tdot(V))
