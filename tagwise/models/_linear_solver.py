@@ -313,7 +313,8 @@ def _newton_cg(
         value, dz, d2 = _loss_terms(Z, S, prob.loss)
         f = 0.5 * _penalised_dot(Wc, Wc, prob.reg[-1, 0]) + _colsum(Cw * value)
         G = prob.back(Cw * dz)
-        G += prob.reg * Wc
+        G[:-1] += Wc[:-1]  # the penalty's gradient: reg is 1 on the weights
+        G[-1] += prob.reg[-1, 0] * Wc[-1]
         if mask is not None:
             G *= mask[:, cols]
         gnorm = np.sqrt(np.einsum("ij,ij->j", G, G))
