@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from tagwise.exceptions import ConfigError
-from tagwise.models import _linear_solver
+from tagwise.models import _linear_newton, _linear_solver
 from tagwise.models._linear_solver import fit_columns
 from tagwise.models._products import SlicedProducts, balanced_bounds, worker_threads
 
@@ -27,6 +27,9 @@ def test_products_equal_scipy_whatever_the_slicing(shape, parts):
         np.testing.assert_allclose(products.dot(W), X @ W, atol=1e-12)
         np.testing.assert_allclose(products.tdot(M), X.T @ M, atol=1e-12)
         np.testing.assert_allclose(products.gram_dot(M), X @ (X.T @ M), atol=1e-12)
+        out = np.full((shape[0], 5), np.nan)  # written in place, every cell overwritten
+        assert products.dot(W, out=out) is out
+        np.testing.assert_allclose(out, X @ W, atol=1e-12)
 
 
 def test_slices_share_the_nonzeros_not_the_rows():
@@ -47,6 +50,19 @@ def test_threaded_linear_solve_matches_one_thread(monkeypatch):
     W3, b3, _ = fit_columns(X, Y, **kw)
     np.testing.assert_allclose(W3, W1, atol=1e-6)
     np.testing.assert_allclose(b3, b1, atol=1e-6)
+
+
+def test_threaded_torch_logistic_matches_one_thread(monkeypatch):
+    # the fast logistic path (tall sparse X) runs its products in sample slices too
+    rng = np.random.default_rng(2)
+    X = sp.random(400, 60, density=0.1, format="csr", random_state=2)
+    Y = (X @ rng.normal(size=(60, 5)) + rng.normal(size=(400, 5)) * 0.1 > 0).astype(int)
+    kw = dict(C=1.0, tol=1e-6, max_iter=100, dtype=np.float64)
+    W1, b1, _ = _linear_newton.fit_logistic_l2(X, Y, **kw)
+    monkeypatch.setattr(_linear_newton, "worker_threads", lambda nnz: 3)
+    W3, b3, _ = _linear_newton.fit_logistic_l2(X, Y, **kw)
+    np.testing.assert_allclose(W3, W1, atol=1e-8)
+    np.testing.assert_allclose(b3, b1, atol=1e-8)
 
 
 def test_thread_count_follows_the_problem_size_and_the_environment(monkeypatch):
