@@ -149,7 +149,8 @@ class _Problem:
     With many samples the Hessian-vector products of conjugate gradients run on a random subset
     of rows, scaled up (subsampled Newton, Byrd, Chin, Neveitt & Nocedal, SIAM J. Optim. 2011):
     the gradient stays exact, so the fixed point is the same, and each CG step costs a fraction
-    of a pass over the data.
+    of a pass over the data. ``hess_dtype`` (all rows only) gives the Hessian products their own
+    precision, for the same reason.
     """
 
     def __init__(
@@ -162,6 +163,7 @@ class _Problem:
         hess_rows: int,
         parts: int = 1,
         map_: MapFn = map,
+        hess_dtype: Any = None,
     ) -> None:
         n = X.shape[0]
         self.full = _Design(X, dtype, parts, map_)
@@ -176,10 +178,8 @@ class _Problem:
             self.rows: np.ndarray | None = rows
             self.hess = _Design(X[rows], dtype, parts, map_)
             self.hess_scale = n / hess_rows
-        elif X.shape[1] > n and dtype != np.float32:
-            # wide data: conjugate gradients' products in float32 (~1.8x faster on Reuters);
-            # the gradient stays in float64, so the fixed point is the same
-            self.rows, self.hess, self.hess_scale = None, _Design(X, np.float32, parts, map_), 1.0
+        elif hess_dtype is not None and np.dtype(hess_dtype) != np.dtype(dtype):
+            self.rows, self.hess, self.hess_scale = None, _Design(X, hess_dtype, parts, map_), 1.0
         else:
             self.rows, self.hess, self.hess_scale = None, self.full, 1.0
 
@@ -253,14 +253,26 @@ def fit_columns(
     n = X.shape[0]
     if dtype is None:
         dtype = np.float32 if n * L >= 1_000_000 else np.float64
+    # wide data solves its Newton systems in sample space (see _pcg_samples), where every row
+    # is cheap to keep: the exact Hessian takes ~2x fewer Newton iterations there (Reuters word
+    # TF-IDF: 22 vs 50), and its products run in float32 (~1.8x faster; the gradient stays in
+    # ``dtype``, so the fixed point is the same)
+    wide = X.shape[1] > n and mask is None and penalty == "l2"
     if hessian_rows is None:
-        # wide data solves in sample space (see _pcg_samples), where every row is cheap to
-        # keep: an exact Hessian there takes ~2x fewer Newton iterations (Reuters: 22 vs 50)
-        wide = X.shape[1] > n and mask is None and penalty == "l2"
         hessian_rows = n if wide else max(HESSIAN_ROWS, n // 5)
     threads = worker_threads(X.nnz) if sp.issparse(X) else 1
     with ThreadPoolExecutor(threads) as pool:
-        prob = _Problem(X, S, Cw, loss, dtype, min(int(hessian_rows), n), threads, pool.map)
+        prob = _Problem(
+            X,
+            S,
+            Cw,
+            loss,
+            dtype,
+            min(int(hessian_rows), n),
+            threads,
+            pool.map,
+            hess_dtype=np.float32 if wide else None,
+        )
         return _solve(prob, Yb, Cw, penalty, mask, tol, max_iter, max_cg, intercept_penalty)
 
 
