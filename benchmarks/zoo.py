@@ -282,6 +282,17 @@ def run_worker(what: str, who: str, name: str, tmp: Path) -> tuple[dict, np.ndar
     return json.loads(res.stdout.strip().splitlines()[-1]), np.load(out)
 
 
+def mcnemar(Y: np.ndarray, P: np.ndarray, Q: np.ndarray) -> str:
+    """Rows whose whole label set only P / only Q gets right, and the exact McNemar p-value
+    (two-sided binomial test on those discordant rows) of "P and Q are equally accurate"."""
+    from scipy.stats import binomtest
+
+    p_right, q_right = (P == Y).all(axis=1), (Q == Y).all(axis=1)
+    only_p, only_q = int((p_right & ~q_right).sum()), int((q_right & ~p_right).sum())
+    pvalue = binomtest(only_p, only_p + only_q).pvalue if only_p + only_q else 1.0
+    return f"right only by tagwise {only_p}, only by the peer {only_q}: McNemar p {pvalue:.2f}"
+
+
 def speed(what: list[str], datasets: list[str]) -> None:
     from tagwise.metrics import micro_f1, subset_accuracy
 
@@ -311,7 +322,8 @@ def speed(what: list[str], datasets: list[str]) -> None:
                 d3, D = run_worker("rakel-paper", "ours", name, tmp)
                 note = (
                     f"subset acc. RAkEL {subset_accuracy(Yte, P.astype(int)):.4f} vs "
-                    f"peer LP {subset_accuracy(Yte, Q.astype(int)):.4f}; tagwise LP "
+                    f"peer LP {subset_accuracy(Yte, Q.astype(int)):.4f} "
+                    f"({mcnemar(Yte, P, Q)}); tagwise LP "
                     f"{lp['seconds']:.2f} s, +{lp['peak_mib']:.0f} MiB, subset acc. "
                     f"{subset_accuracy(Yte, R.astype(int)):.4f}; RAkEL-d k=3 (no at_least_one) "
                     f"{d3['seconds']:.2f} s, subset acc. "
