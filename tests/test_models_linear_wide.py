@@ -43,6 +43,14 @@ def _primal(monkeypatch, **kw):
         return solver.fit_columns(**kw)
 
 
+def _counting(fn, calls):
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        return fn(*args, **kwargs)
+
+    return wrapped
+
+
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
 @pytest.mark.parametrize("intercept_penalty", [0.0, 1.0])
 def test_sample_space_reaches_the_primal_optimum(wide, monkeypatch, loss, intercept_penalty):
@@ -69,14 +77,6 @@ def test_sample_space_reaches_the_primal_optimum(wide, monkeypatch, loss, interc
     np.testing.assert_allclose(b, bp, atol=1e-4)
 
 
-def _counting(fn, calls):
-    def wrapped(*args, **kwargs):
-        calls.append(1)
-        return fn(*args, **kwargs)
-
-    return wrapped
-
-
 def test_sample_space_matches_liblinear(wide):
     # liblinear's L2-loss SVM with intercept_scaling=1 is the intercept_penalty=1 model
     X, Y = wide
@@ -97,9 +97,8 @@ def test_dense_wide_equals_sparse_wide(wide):
     np.testing.assert_allclose(dense.intercept_, sparse.intercept_, atol=1e-5)
 
 
-def test_label_without_margin_violations_stays_finite(wide):
-    # a squared-hinge label already separated at the start has no curvature at all: its
-    # intercept is damped and the step is the plain gradient on the weights
+def test_label_with_one_positive_is_learned(wide):
+    # at the start only its positive row violates the margin: a curvature of one non-zero
     X, Y = wide
     Y = Y.copy()
     Y[:, 0] = 0

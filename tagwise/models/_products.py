@@ -108,13 +108,13 @@ class SlicedProducts:
     def dot(self, W: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """``X @ W``: (n, L) for W (d, L). Tall X writes into ``out`` (n, L) when given: a
         fresh (n, L) array per product costs page faults worth a third of the product."""
-        if self.wide:
-            Z = _sum(self.map(lambda p, s: p.T @ W[s], self.pieces, self.slices))
-        elif out is None:
-            return _stack(self.map(lambda p: p @ W, self.pieces))
-        else:
+        if out is not None and not self.wide:  # each slice writes its own rows
             list(self.map(lambda p, s: _csr_dot_into(p, W, out[s]), self.pieces, self.slices))
             return out
+        if self.wide:
+            Z = _sum(self.map(lambda p, s: p.T @ W[s], self.pieces, self.slices))
+        else:
+            Z = _stack(self.map(lambda p: p @ W, self.pieces))
         if out is None:
             return Z
         out[...] = Z
