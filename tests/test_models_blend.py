@@ -7,9 +7,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tagwise.exceptions import ConfigError
+from tagwise.exceptions import ConfigError, LabelWarning
 from tagwise.io import load_model, save_model
 from tagwise.models import make_model
 from tagwise.models._blend import BlendClassifier
@@ -34,6 +35,28 @@ def test_blend_is_the_weighted_mean_of_its_members():
     np.testing.assert_allclose(blend.predict_proba(X), 0.75 * Pa + 0.25 * Pb)
     np.testing.assert_array_equal(blend.predict(X), (blend.predict_proba(X) >= 0.5).astype(int))
     assert blend.predict_proba(X).shape == Y.shape
+
+
+class _Confident(BaseEstimator):
+    """A member that gives every label probability 0.9, whatever the data."""
+
+    def fit(self, X, Y):
+        self.n_labels_ = np.asarray(Y).shape[1]
+        return self
+
+    def predict_proba(self, X):
+        return np.full((X.shape[0], self.n_labels_), 0.9)
+
+
+def test_blend_never_predicts_a_label_without_positives():
+    X, Y = _data()
+    Y[:, 2] = 0
+    with pytest.warns(LabelWarning, match="never occur"):
+        blend = BlendClassifier([_Confident()]).fit(X, Y)
+    pred = blend.predict(X)
+    assert not pred[:, 2].any()  # 0.9 >= 0.5, but the label was never seen
+    assert pred[:, [0, 1, 3]].all()
+    assert np.isinf(blend.thresholds_[2])
 
 
 def test_blend_by_name_on_sparse_input():

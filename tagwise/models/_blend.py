@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from tagwise.base import validate_fit_data
+from tagwise.base import fitted_thresholds, validate_fit_data
 from tagwise.exceptions import ConfigError
 from tagwise.models._common import MultiLabelClassifier, expected_failures
 
@@ -85,10 +85,11 @@ class BlendClassifier(MultiLabelClassifier):
     def fit(self, X: Any, Y: Any) -> BlendClassifier:
         """Fit a clone of every member on X (n_samples, n_features), Y (n_samples, n_labels)."""
         weights = self._check_params()
-        validate_fit_data(self, X, Y)
+        _, Yd = validate_fit_data(self, X, Y)
         self.estimators_ = [clone(m).fit(X, Y) for m in self.estimators or []]
         self.weights_ = weights
-        self.thresholds_ = np.full(len(self.classes_), float(self.threshold))
+        # a label without positives is never predicted, as by every other model
+        self.thresholds_ = fitted_thresholds(self.threshold, Yd)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
