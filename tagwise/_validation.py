@@ -105,7 +105,9 @@ def check_targets(Y: Any, *, name: str = "Y") -> np.ndarray | sp.csr_matrix:
     names it and where it is.
     """
     if sp.issparse(Y):
-        Y = sp.csr_matrix(Y)
+        # our own copy: cleaning it (duplicates, explicit zeros) must not touch the caller's
+        Y = sp.csr_matrix(Y, copy=True)
+        Y.sum_duplicates()  # a cell given twice is one cell holding the sum
         values = Y.data
     else:
         if hasattr(Y, "to_numpy"):

@@ -74,6 +74,20 @@ def test_check_targets_accepts_bool_and_sparse_and_rejects_other_values():
         check_targets(np.zeros((3, 0)))
 
 
+def test_check_targets_leaves_the_callers_sparse_matrix_alone():
+    # an explicit zero is dropped from the result, never from the caller's matrix (it used to
+    # share the index arrays, so dropping it rewrote the caller's rows)
+    data, indices, indptr = np.array([1, 0, 1, 1]), np.array([0, 1, 1, 0]), np.array([0, 2, 3, 4])
+    Y = sp.csr_matrix((data, indices, indptr), shape=(3, 2))
+    out = check_targets(Y)
+    assert out.nnz == 3 and out.toarray().tolist() == [[1, 0], [0, 1], [1, 0]]
+    assert Y.nnz == 4 and Y.toarray().tolist() == [[1, 0], [0, 1], [1, 0]]
+    # a cell given twice holds the sum of its entries: 2 is not a label value
+    twice = sp.csr_matrix((np.array([1, 1]), np.array([0, 0]), np.array([0, 2, 2])), shape=(2, 2))
+    with pytest.raises(DataFormatError, match=r"found 2 at row 0, column 0"):
+        check_targets(twice)
+
+
 def test_check_features_errors_name_the_cell():
     X = np.ones((4, 3))
     X[2, 1] = np.inf
