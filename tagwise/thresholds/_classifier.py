@@ -52,7 +52,16 @@ def _proba(model: Any, X: Any, n_labels: int) -> np.ndarray:
         raise ConfigError(
             f"{type(model).__name__} has no predict_proba; ThresholdedClassifier needs scores."
         )
-    return check_scores(P, (X.shape[0], n_labels), probabilities=True, name="predict_proba")
+    return check_scores(P, (_n_rows(X), n_labels), probabilities=True, name="predict_proba")
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+
+def _rows(X: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of an array, a sparse matrix or a list (of texts, say)."""
+    return [X[i] for i in idx] if isinstance(X, (list, tuple)) else X[idx]
 
 
 def out_of_fold_scores(
@@ -69,9 +78,10 @@ def out_of_fold_scores(
     if isinstance(cv, str) or not hasattr(cv, "split"):
         raise ConfigError(f"cv must be a number of folds, a splitter or 'prefit', got {cv!r}.")
     scores = np.full(Y.shape, np.nan)
-    for train, test in cv.split(X, Y):
-        model = clone(estimator).fit(X[train], Y[train])
-        scores[test] = _proba(model, X[test], Y.shape[1])
+    rows = X if hasattr(X, "shape") else np.zeros((len(X), 1))  # a list of texts: rows only
+    for train, test in cv.split(rows, Y):
+        model = clone(estimator).fit(_rows(X, train), Y[train])
+        scores[test] = _proba(model, _rows(X, test), Y.shape[1])
     if np.isnan(scores).any():
         raise ConfigError("the splitter left some samples out of every test fold; use k-fold cv.")
     return scores
