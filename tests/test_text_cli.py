@@ -69,6 +69,21 @@ def test_train_reports_texts_not_features(data_file, tmp_path, capsys) -> None:
     assert "on 80 texts, 3 labels" in err and "features" not in err
 
 
+def test_text_training_tunes_a_global_threshold_by_default(data_file, tmp_path, capsys) -> None:
+    argv = ["train", str(data_file), "--text", "text", "--label-column", "labels", "-m", "linear"]
+    assert main([*argv, "-o", str(tmp_path / "tuned")]) == 0
+    assert "one global threshold tuned" in " ".join(capsys.readouterr().err.split())
+    config = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    # every training text has a label, so at least one is predicted; the run can be repeated
+    assert config["train"] == {"thresholds": "global", "at_least_one": True}
+    manifest = (tmp_path / "tuned" / "manifest.json").read_text()
+    assert "thresholded" in manifest
+    assert main([*argv, "--thresholds", "fixed:0.5", "-o", str(tmp_path / "fixed")]) == 0
+    assert "tuned on out-of-fold" not in capsys.readouterr().err
+    config = json.loads((tmp_path / "fixed" / "config.json").read_text())
+    assert config["train"]["thresholds"] == "fixed:0.5"
+
+
 def test_predict_text_file_and_stdin(model_dir, tmp_path, capsys, monkeypatch) -> None:
     texts = tmp_path / "new.txt"
     texts.write_text("bank interest rates\n\nwheat harvest\n", encoding="utf-8")
