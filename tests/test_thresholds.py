@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -10,7 +11,7 @@ from sklearn import metrics as skm
 from sklearn.base import BaseEstimator
 from sklearn.datasets import make_multilabel_classification
 
-from tagwise.exceptions import ConfigError, DataFormatError
+from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning
 from tagwise.io import load_model, save_model
 from tagwise.models import LinearOneVsRest
 from tagwise.thresholds import (
@@ -24,6 +25,7 @@ from tagwise.thresholds import (
     grid_counts,
     grid_scores,
     make_strategy,
+    out_of_fold_scores,
 )
 from tagwise.thresholds._strategies import GRID
 
@@ -216,6 +218,20 @@ def test_oof_tuning_fits_k_clones_then_refits(data):
     ThresholdedClassifier(_Recorder(), strategy="per_label", cv=4, random_state=0).fit(X, Y)
     sizes = _Recorder.fitted_sizes
     assert len(sizes) == 5 and sizes[-1] == 400 and all(290 <= s <= 310 for s in sizes[:4])
+
+
+def test_oof_folds_missing_a_rare_label_warn_once_by_column(data):
+    # label 0 has 1 positive for 3 folds: the splitter says so once; the fold fit that never
+    # sees it stays quiet instead of claiming it "never occurs in training"
+    X, Y = data
+    Y = Y.copy()
+    Y[:, 0] = 0
+    Y[0, 0] = 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out_of_fold_scores(LinearOneVsRest(), X, Y, cv=3, random_state=0)
+    messages = [str(w.message) for w in caught if issubclass(w.category, LabelWarning)]
+    assert len(messages) == 1 and "fewer positive samples than the 3 folds" in messages[0]
 
 
 def test_validation_set_is_used_for_tuning_and_never_for_fitting(data):
