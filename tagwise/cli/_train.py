@@ -119,9 +119,7 @@ def train_command(
         )
 
 
-def _text_decision_defaults(
-    cfg: dict[str, dict[str, Any]], dataset: Any, estimator: Any
-) -> None:
+def _text_decision_defaults(cfg: dict[str, dict[str, Any]], dataset: Any, estimator: Any) -> None:
     """Raw text without a decision rule in the config: one global threshold tuned on
     out-of-fold scores of the training texts, and at least one label per text when every
     training text has one.
