@@ -47,6 +47,20 @@ def test_cv_default_problem_json(capsys):
     assert 0 <= payload["summary"]["subset_accuracy"]["mean"] <= 1
 
 
+def test_cv_applies_the_configs_decision_rule(capsys):
+    # the [train] decision rule a trained model's config.json records is cross-validated too:
+    # a 0.99 threshold empties most predictions but leaves the ranking metrics alone
+    argv = ["cv", "--folds", "2", "--repeats", "1", "--json", "-m", "linear"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    plain = json.loads(out)["summary"]
+    code, out, err = run(capsys, *argv, "--set", "train.thresholds=fixed:0.99")
+    assert code == 0, err
+    strict = json.loads(out)["summary"]
+    assert strict["micro_f1"]["mean"] < plain["micro_f1"]["mean"] - 0.1
+    assert strict["lrap"]["mean"] == pytest.approx(plain["lrap"]["mean"], abs=1e-9)
+
+
 def test_cv_table_mentions_tutorial(capsys):
     code, out, _ = run(capsys, "cv", "--folds", "2", "--repeats", "1", *FAST)
     assert code == 0 and "subset_accuracy" in out and "tutorial's 0.812" in out

@@ -97,6 +97,23 @@ def build_model(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
     return make_model(name, **params)
 
 
+def with_decision_rule(estimator: Any, config: dict[str, dict[str, Any]]) -> Any:
+    """``estimator`` behind the [train] section's decision rule (``thresholds`` tuned on
+    out-of-fold scores, ``at_least_one``), or unchanged when the section sets none: ``tagwise
+    train`` and ``tagwise cv`` build the same pipeline from one config."""
+    strategy = config["train"].get("thresholds")
+    if strategy is None and not config["train"].get("at_least_one"):
+        return estimator
+    from tagwise.thresholds import ThresholdedClassifier
+
+    return ThresholdedClassifier(
+        estimator,
+        strategy=strategy or "fixed",
+        at_least_one=bool(config["train"].get("at_least_one", False)),
+        random_state=config["cv"].get("random_state"),
+    )
+
+
 def for_input(estimator: Any, config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
     """For raw-text data, ``estimator`` behind the [train] featurizer (default TF-IDF); text-native
     models (e.g. ``transformer``) and feature data are returned unchanged."""

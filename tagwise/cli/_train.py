@@ -67,18 +67,8 @@ def train_command(
     dataset = c.load_data(cfg)
     estimator = c.build_model(cfg, dataset)
     _text_decision_defaults(cfg, dataset, estimator)
-    strategy = cfg["train"].get("thresholds")
-    if strategy is not None or cfg["train"].get("at_least_one"):
-        from tagwise.thresholds import ThresholdedClassifier
-
-        estimator = ThresholdedClassifier(
-            estimator,
-            strategy=strategy or "fixed",
-            at_least_one=bool(cfg["train"].get("at_least_one", False)),
-            random_state=cfg["cv"].get("random_state"),
-        )
+    estimator = c.for_input(c.with_decision_rule(estimator, cfg), cfg, dataset)
     X = dataset.X if dataset.X is not None else dataset.text
-    estimator = c.for_input(estimator, cfg, dataset)
     epochs = getattr(estimator, "epochs", None)
     t0 = time.perf_counter()
     with c.progress(f"training {cfg['model'].get('name', 'mlp')}", total=epochs) as update:
