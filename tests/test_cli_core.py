@@ -61,6 +61,13 @@ def test_cv_applies_the_configs_decision_rule(capsys):
     assert strict["lrap"]["mean"] == pytest.approx(plain["lrap"]["mean"], abs=1e-9)
 
 
+def test_threshold_folds_must_be_a_number_of_folds(capsys):
+    code, _, err = run(
+        capsys, "cv", "--set", "train.thresholds=global", "--set", "train.threshold_folds=1"
+    )
+    assert code != 0 and "train.threshold_folds=1" in err and "Traceback" not in err
+
+
 def test_cv_table_mentions_tutorial(capsys):
     code, out, _ = run(capsys, "cv", "--folds", "2", "--repeats", "1", *FAST)
     assert code == 0 and "subset_accuracy" in out and "tutorial's 0.812" in out

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from tagwise.cli._app import err_console
 from tagwise.config import resolve_config
 from tagwise.data import Dataset
+from tagwise.exceptions import ConfigError
 
 # Typer option declarations reused by several commands (one definition → one behaviour).
 LABELS = typer.Option(
@@ -99,17 +100,23 @@ def build_model(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
 
 def with_decision_rule(estimator: Any, config: dict[str, dict[str, Any]]) -> Any:
     """``estimator`` behind the [train] section's decision rule (``thresholds`` tuned on
-    out-of-fold scores, ``at_least_one``), or unchanged when the section sets none: ``tagwise
-    train`` and ``tagwise cv`` build the same pipeline from one config."""
-    strategy = config["train"].get("thresholds")
-    if strategy is None and not config["train"].get("at_least_one"):
+    out-of-fold scores of ``threshold_folds`` folds, default 3; ``at_least_one``), or unchanged
+    when the section sets none: ``tagwise train`` and ``tagwise cv`` build the same pipeline
+    from one config."""
+    train = config["train"]
+    strategy = train.get("thresholds")
+    if strategy is None and not train.get("at_least_one"):
         return estimator
     from tagwise.thresholds import ThresholdedClassifier
 
+    folds = train.get("threshold_folds", 3)
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+        raise ConfigError(f"train.threshold_folds={folds!r}: expected a whole number >= 2.")
     return ThresholdedClassifier(
         estimator,
         strategy=strategy or "fixed",
-        at_least_one=bool(config["train"].get("at_least_one", False)),
+        at_least_one=bool(train.get("at_least_one", False)),
+        cv=folds,
         random_state=config["cv"].get("random_state"),
     )
 
