@@ -91,6 +91,22 @@ def test_train_predict_round_trip(capsys, tmp_path, csv_file):
     assert code == 0 and "row" in out
 
 
+def test_the_runs_seed_seeds_the_model(capsys, tmp_path, csv_file):
+    # no model.random_state given: [cv] random_state (1) seeds the model and is recorded, so
+    # the same command twice gives the same model, and another --set cv.random_state another
+    first, second, third = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert train_mlp(capsys, csv_file, first)[0] == 0
+    assert train_mlp(capsys, csv_file, second)[0] == 0
+    assert train_mlp(capsys, csv_file, third, "--set", "cv.random_state=7")[0] == 0
+    assert json.loads((first / "config.json").read_text())["model"]["random_state"] == 1
+    from tagwise.io import load_model
+
+    X = np.ones((2, 5))
+    P1, P2 = load_model(first).predict_proba(X), load_model(second).predict_proba(X)
+    assert np.array_equal(P1, P2)
+    assert not np.array_equal(P1, load_model(third).predict_proba(X))
+
+
 def test_train_repeatable_from_saved_config(capsys, tmp_path, csv_file):
     first, second = tmp_path / "a", tmp_path / "b"
     assert train_mlp(capsys, csv_file, first, "--set", "model.random_state=0")[0] == 0

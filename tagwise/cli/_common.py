@@ -95,7 +95,13 @@ def build_model(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
             params = {**chosen, **params}
         err_console.print(f"model: {name} — {reason}", soft_wrap=True, highlight=False)
         config["model"]["name"] = name
-    return make_model(name, **params)
+    model = make_model(name, **params)
+    if "random_state" in model.get_params() and "random_state" not in params:
+        # the run's seed ([cv] random_state) seeds the model too, and the resolved config
+        # records it: the same command, or the saved config.json, gives the same model
+        model.set_params(random_state=config["cv"].get("random_state"))
+        config["model"]["random_state"] = config["cv"].get("random_state")
+    return model
 
 
 def with_decision_rule(estimator: Any, config: dict[str, dict[str, Any]]) -> Any:

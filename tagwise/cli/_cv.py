@@ -29,7 +29,12 @@ def cv_command(
     repeats: int = typer.Option(
         None, "--repeats", "-r", help="Repetitions with reshuffled folds (default 3)."
     ),
-    seed: int = typer.Option(None, "--seed", help="Random seed of the splits (default 1)."),
+    seed: int = typer.Option(
+        None,
+        "--seed",
+        help="Random seed of the splits, and of the model unless model.random_state is set "
+        "(default 1).",
+    ),
     n_jobs: int = typer.Option(None, "--n-jobs", "-j", help="Folds fitted in parallel (joblib)."),
     config: Path = c.CONFIG,
     set_: list[str] = c.SET,
