@@ -127,10 +127,15 @@ def with_decision_rule(estimator: Any, config: dict[str, dict[str, Any]]) -> Any
     )
 
 
+def needs_featurizer(estimator: Any, dataset: Dataset) -> bool:
+    """Raw-text data for a model that takes features (not a text-native one: ``transformer``)."""
+    return dataset.X is None and getattr(estimator, "_artifact_input", "features") != "text"
+
+
 def for_input(estimator: Any, config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
     """For raw-text data, ``estimator`` behind the [train] featurizer (default TF-IDF); text-native
     models (e.g. ``transformer``) and feature data are returned unchanged."""
-    if dataset.X is not None or getattr(estimator, "_artifact_input", "features") == "text":
+    if not needs_featurizer(estimator, dataset):
         return estimator
     from tagwise.text import text_pipeline
 

@@ -119,7 +119,7 @@ def _text_decision_defaults(cfg: dict[str, dict[str, Any]], dataset: Any, estima
     global threshold (``benchmarks/results/text.md``). Text-native models (fine-tuning) keep
     0.5: tuning would fine-tune them once per fold.
     """
-    if dataset.X is not None or getattr(estimator, "_artifact_input", "features") == "text":
+    if not c.needs_featurizer(estimator, dataset):
         return
     train = cfg["train"]
     if train.get("thresholds") is None:
