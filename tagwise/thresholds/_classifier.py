@@ -53,16 +53,7 @@ def _proba(model: Any, X: Any, n_labels: int) -> np.ndarray:
         raise ConfigError(
             f"{type(model).__name__} has no predict_proba; ThresholdedClassifier needs scores."
         )
-    return check_scores(P, (_n_rows(X), n_labels), probabilities=True, name="predict_proba")
-
-
-def _n_rows(X: Any) -> int:
-    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
-
-
-def _rows(X: Any, idx: np.ndarray) -> Any:
-    """Rows ``idx`` of an array, a sparse matrix or a list (of texts, say)."""
-    return [X[i] for i in idx] if isinstance(X, (list, tuple)) else X[idx]
+    return check_scores(P, (X.shape[0], n_labels), probabilities=True, name="predict_proba")
 
 
 def out_of_fold_scores(
@@ -78,15 +69,16 @@ def out_of_fold_scores(
         cv = MultilabelStratifiedKFold(int(cv), shuffle=True, random_state=random_state)
     if isinstance(cv, str) or not hasattr(cv, "split"):
         raise ConfigError(f"cv must be a number of folds, a splitter or 'prefit', got {cv!r}.")
+    if isinstance(X, (list, tuple)):  # raw texts: a 1-D object array, as cross_validate holds them
+        X = np.asarray(X, dtype=object)
     scores = np.full(Y.shape, np.nan)
-    rows = X if hasattr(X, "shape") else np.zeros((len(X), 1))  # a list of texts: rows only
-    for train, test in cv.split(rows, Y):
+    for train, test in cv.split(X, Y):
         with warnings.catch_warnings():
             # a rare label missing from one fold's training part is not news: the stratified
             # splitter names the labels with fewer positives than folds once, by column
             warnings.simplefilter("ignore", LabelWarning)
-            model = clone(estimator).fit(_rows(X, train), Y[train])
-        scores[test] = _proba(model, _rows(X, test), Y.shape[1])
+            model = clone(estimator).fit(X[train], Y[train])
+        scores[test] = _proba(model, X[test], Y.shape[1])
     if np.isnan(scores).any():
         raise ConfigError("the splitter left some samples out of every test fold; use k-fold cv.")
     return scores
