@@ -41,10 +41,9 @@ def main() -> None:
     A, B = next(splitter.split(np.zeros((len(texts), 1)), Y))
     text_A, text_B = [texts[i] for i in A], [texts[i] for i in B]
     t0 = time.perf_counter()
-    scores_B = text_pipeline(make_model("linear"), "tfidf").fit(text_A, Y[A]).predict_proba(text_B)
-    oof_A = out_of_fold_scores(
-        text_pipeline(make_model("linear"), "tfidf"), text_A, Y[A], cv=3, random_state=0
-    )
+    pipeline = text_pipeline(make_model("linear"), "tfidf")  # the CLI's default text model
+    oof_A = out_of_fold_scores(pipeline, text_A, Y[A], cv=3, random_state=0)  # fits clones
+    scores_B = pipeline.fit(text_A, Y[A]).predict_proba(text_B)
     print(
         f"raw Reuters training file: {len(texts)} texts, {Y.shape[1]} labels, "
         f"{int((Y.sum(axis=1) == 0).sum())} without any; A {len(A)}, B {len(B)} "
