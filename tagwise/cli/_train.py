@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import typer
@@ -66,7 +65,7 @@ def train_command(
         cfg["train"]["at_least_one"] = at_least_one
     dataset = c.load_data(cfg)
     estimator = c.build_model(cfg, dataset)
-    _text_decision_defaults(cfg, dataset, estimator)
+    c.text_decision_defaults(cfg, dataset, estimator)
     estimator = c.for_input(c.with_decision_rule(estimator, cfg), cfg, dataset)
     X = dataset.X if dataset.X is not None else dataset.text
     epochs = getattr(estimator, "epochs", None)
@@ -106,30 +105,4 @@ def train_command(
         err_console.print(
             f"trained {type(estimator).__name__} on {inputs}, {dataset.n_labels} labels in "
             f"{fit_seconds:.2f} s → {output}"
-        )
-
-
-def _text_decision_defaults(cfg: dict[str, dict[str, Any]], dataset: Any, estimator: Any) -> None:
-    """Raw text without a decision rule in the config: one global threshold tuned on
-    out-of-fold scores of the training texts, and at least one label per text when every
-    training text has one.
-
-    A regularised linear model on TF-IDF rarely gives a rare label a probability of 0.5: on a
-    hold-out third of Reuters' raw training file, micro-F1 0.724 at 0.5, 0.813 with a tuned
-    global threshold (``benchmarks/results/text.md``). Text-native models (fine-tuning) keep
-    0.5: tuning would fine-tune them once per fold.
-    """
-    if not c.needs_featurizer(estimator, dataset):
-        return
-    train = cfg["train"]
-    if train.get("thresholds") is None:
-        train["thresholds"] = "global"
-        if train.get("at_least_one") is None:
-            train["at_least_one"] = bool(np.asarray(dataset.Y.sum(axis=1)).ravel().min() > 0)
-        err_console.print(
-            "thresholds: one global threshold tuned on out-of-fold scores of the training texts"
-            + (", at least one label per text" if train["at_least_one"] else "")
-            + " (--thresholds fixed:0.5 keeps 0.5)",
-            soft_wrap=True,
-            highlight=False,
         )
