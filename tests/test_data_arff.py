@@ -235,6 +235,15 @@ def test_label_discovery_errors(tmp_path):
         read(p)
     with pytest.raises(DataFormatError, match=r"labels=5 does not fit 2 attributes"):
         read(p, labels=5)
+    # a count from the wrong end (MULAN files have their labels last) says which end to count
+    with pytest.raises(DataFormatError, match=r"labels=1 takes the first 1 .* labels=-1 "):
+        read(p, labels=1)
+    assert read(p, labels=-1).Y.tolist() == [[1]]
+    q = write(
+        tmp_path, "q.arff", "@relation r\n@attribute y {0,1}\n@attribute x numeric\n@data\n1,3\n"
+    )
+    with pytest.raises(DataFormatError, match=r"the first 1 are. Did you mean labels=1 "):
+        read(q, labels=-1)
     with pytest.raises(DataFormatError, match=r"names 1 label\(s\) that are not attributes"):
         read(p, labels=["zz"])
     with pytest.raises(DataFormatError, match="a label is named twice"):

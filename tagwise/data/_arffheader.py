@@ -319,10 +319,25 @@ def find_labels(
 ) -> list[int] | None:
     """Indices of the label attributes, or None when nothing says which they are."""
     n = len(header.attributes)
+
+    def _binary(i: int) -> bool:
+        attribute = header.attributes[i]
+        return attribute.kind == "nominal" and sorted(attribute.values) == ["0", "1"]
+
     if isinstance(labels, int):
         if labels == 0 or abs(labels) >= n:
             raise DataFormatError(f"{path}: labels={labels} does not fit {n} attributes.")
-        return list(range(labels)) if labels > 0 else list(range(n + labels, n))
+        chosen = list(range(labels)) if labels > 0 else list(range(n + labels, n))
+        other = list(range(n - labels, n)) if labels > 0 else list(range(-labels))
+        if not any(map(_binary, chosen)) and all(map(_binary, other)):
+            # e.g. labels=14 on a MULAN file, whose labels are the *last* 14 attributes
+            raise DataFormatError(
+                f"{path}: labels={labels} takes the {'first' if labels > 0 else 'last'} "
+                f"{abs(labels)} attributes, none of them {{0,1}}; the "
+                f"{'last' if labels > 0 else 'first'} {abs(labels)} are. Did you mean "
+                f"labels={-labels} (on the command line: --labels={-labels})?"
+            )
+        return chosen
     if labels is None and xml is None:
         m = _MEKA_C.search(header.relation)
         if m:
