@@ -84,9 +84,34 @@ def test_text_training_tunes_a_global_threshold_by_default(data_file, tmp_path, 
     assert config["train"]["thresholds"] == "fixed:0.5"
 
 
+def test_auto_model_for_text_is_recorded_and_repeatable(data_file, tmp_path, capsys) -> None:
+    argv = ["train", str(data_file), "--text", "text", "--label-column", "labels"]
+    assert main([*argv, "-o", str(tmp_path / "a")]) == 0
+    assert "squared hinge (a linear SVM), C=0.25" in " ".join(capsys.readouterr().err.split())
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["model"]["name"] == "linear"
+    assert (config["model"]["loss"], config["model"]["C"]) == ("squared_hinge", 0.25)
+    # the saved config rebuilds the same model: the same scores for the same text
+    again = ["train", "--config", str(tmp_path / "a" / "config.json"), "-o", str(tmp_path / "b")]
+    assert main(again) == 0
+    scores = []
+    for model in ("a", "b"):
+        capsys.readouterr()
+        assert main(["predict", str(tmp_path / model), "crude oil and wheat", "--json"]) == 0
+        scores.append(json.loads(capsys.readouterr().out)["scores"])
+    assert scores[0] == scores[1]
+    # a loss of one's own gets the linear model's own defaults (logistic: C=1)
+    set_loss = ["-m", "linear", "--set", "model.loss=logistic", "-o", str(tmp_path / "c")]
+    assert main([*argv, *set_loss]) == 0
+    assert "squared hinge" not in capsys.readouterr().err
+    config = json.loads((tmp_path / "c" / "config.json").read_text())
+    assert config["model"]["loss"] == "logistic" and "C" not in config["model"]
+
+
 def test_text_cv_uses_the_same_default_rule_as_train(data_file, capsys) -> None:
     argv = ["cv", str(data_file), "--text", "text", "--label-column", "labels", "-m", "linear"]
-    argv += ["--folds", "3", "--repeats", "1", "--set", "model.C=0.01", "--json"]
+    argv += ["--folds", "3", "--repeats", "1", "--json"]
+    argv += ["--set", "model.loss=logistic", "--set", "model.C=0.01"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "one global threshold tuned" in " ".join(captured.err.split())
