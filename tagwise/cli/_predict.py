@@ -38,7 +38,7 @@ def predict_command(
         None, "--output", "-o", help="Write predictions to a file (.csv/.tsv/.jsonl/.parquet)."
     ),
 ) -> None:
-    """Predict the labels of new samples, with their probabilities."""
+    """Predict the labels of new samples, with their scores (probabilities for most models)."""
     from tagwise.io import load_model, read_manifest
 
     manifest = read_manifest(model_dir)
@@ -60,7 +60,7 @@ def predict_command(
         return
     table = Table(title=f"predictions of {model_dir}")
     table.add_column("row")
-    table.add_column("labels (probability)")
+    table.add_column("labels (score)")
     for row_id, labels in zip(ids, rows):
         shown = ", ".join(f"{name} ({p:.3f})" for name, p in labels) or "—"
         table.add_row(row_id, shown)
