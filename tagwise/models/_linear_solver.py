@@ -321,7 +321,9 @@ def _newton_cg(
     gnorm0: np.ndarray | None = None
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is returned
-        S, Cw, Wc = prob.S[:, cols], prob.Cw[:, cols], W[:, cols]
+        # W itself while every column runs: wide data makes a (d + 1, L) copy a real cost
+        Wc = W if len(cols) == W.shape[1] else W[:, cols]
+        S, Cw = prob.S[:, cols], prob.Cw[:, cols]
         value, dz, d2 = _loss_terms(Z, S, prob.loss)
         f = 0.5 * _penalised_dot(Wc, Wc, prob.reg[-1, 0]) + _colsum(Cw * value)
         G = prob.back(Cw * dz)
@@ -351,7 +353,10 @@ def _newton_cg(
         slope = np.einsum("ij,ij->j", G, P)
         step, Z = _line_search(prob, Wc, P, Z, XP, f, slope, cols)
         moved = step > 0  # a column that did not move keeps its weights exactly
-        W[:, cols[moved]] = Wc[:, moved] + step[moved] * P[:, moved]
+        if Wc is W and moved.all():
+            W += np.multiply(P, step, out=P)  # in place: P is not needed any more
+        else:
+            W[:, cols[moved]] = Wc[:, moved] + step[moved] * P[:, moved]
     return W, it
 
 
