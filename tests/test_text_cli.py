@@ -65,8 +65,8 @@ def test_train_and_predict_one_text(model_dir, capsys) -> None:
 def test_train_reports_texts_not_features(data_file, tmp_path, capsys) -> None:
     argv = ["train", str(data_file), "--text", "text", "--label-column", "labels", "-m", "linear"]
     assert main([*argv, "-o", str(tmp_path / "m")]) == 0
-    err = " ".join(capsys.readouterr().err.split())
-    assert "on 80 texts, 3 labels" in err and "features" not in err
+    trained = " ".join(capsys.readouterr().err.split()).split("trained ")[-1]
+    assert "on 80 texts, 3 labels" in trained and "features" not in trained
 
 
 def test_text_training_tunes_a_global_threshold_by_default(data_file, tmp_path, capsys) -> None:
@@ -87,7 +87,8 @@ def test_text_training_tunes_a_global_threshold_by_default(data_file, tmp_path, 
 def test_auto_model_for_text_is_recorded_and_repeatable(data_file, tmp_path, capsys) -> None:
     argv = ["train", str(data_file), "--text", "text", "--label-column", "labels"]
     assert main([*argv, "-o", str(tmp_path / "a")]) == 0
-    assert "squared hinge (a linear SVM), C=0.25" in " ".join(capsys.readouterr().err.split())
+    err = " ".join(capsys.readouterr().err.split())
+    assert "linear SVM per label (squared hinge, C=0.25)" in err
     config = json.loads((tmp_path / "a" / "config.json").read_text())
     assert config["model"]["name"] == "linear"
     assert (config["model"]["loss"], config["model"]["C"]) == ("squared_hinge", 0.25)
