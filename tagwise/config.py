@@ -1,11 +1,12 @@
 """Run configuration: defaults < config file (TOML, or YAML via safe_load) < ``--set key=value``.
 
-A config has four sections::
+A config has five sections::
 
-    [data]   path, labels, label_prefix, label_column, label_sep, text_column, format
-    [model]  name (a tagwise.models.MODEL_NAMES key; default auto) and that model's parameters
-    [cv]     n_splits, n_repeats, random_state, n_jobs
-    [train]  threshold strategy options and anything a command adds
+    [data]        path, labels, label_prefix, label_column, label_sep, text_column, format
+    [model]       name (a tagwise.models.MODEL_NAMES key; default auto) and that model's parameters
+    [featurizer]  raw text only: name (tfidf, embedding, combined; default tfidf) and its parameters
+    [cv]          n_splits, n_repeats, random_state, n_jobs
+    [train]       threshold strategy options and anything a command adds
 
 The resolved config is saved in the model directory (``config.json``) so a run can be repeated:
 ``tagwise train --config MODEL_DIR/config.json``.
@@ -23,11 +24,12 @@ from tagwise.exceptions import ConfigError
 
 __all__ = ["DEFAULTS", "SECTIONS", "load_config", "parse_override", "resolve_config"]
 
-SECTIONS = ("data", "model", "cv", "train")
+SECTIONS = ("data", "model", "featurizer", "cv", "train")
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {},
     "model": {"name": "auto"},
+    "featurizer": {},
     "cv": {"n_splits": 10, "n_repeats": 3, "random_state": 1, "n_jobs": None},
     "train": {},
 }

@@ -154,13 +154,27 @@ def test_missing_text_column_and_bad_featurizer(data_file, tmp_path, capsys) -> 
     argv = ["train", str(data_file), "--label-column", "labels", "-m", "linear"]
     assert main([*argv, "--text", "body", "-o", str(tmp_path / "a")]) == 1
     assert "'body'" in capsys.readouterr().err
-    assert (
-        main(
-            [*argv, "--text", "text", "--set", "train.featurizer=bogus", "-o", str(tmp_path / "b")]
-        )
-        == 1
-    )
-    assert "unknown text featurizer 'bogus'" in capsys.readouterr().err
+    argv += ["--text", "text", "-o", str(tmp_path / "b"), "--set"]
+    assert main([*argv, "featurizer.name=tfid"]) == 1
+    assert "unknown text featurizer 'tfid'" in capsys.readouterr().err
+    assert main([*argv, "featurizer.min_dff=1"]) == 1
+    assert "has no parameter 'min_dff'" in capsys.readouterr().err
+    assert main([*argv, "featurizer.min_df=-1"]) == 1  # sklearn's check, as one clear line
+    assert "error: TfidfFeaturizer: The 'min_df' parameter" in capsys.readouterr().err
+    assert main([*argv, "train.featurizer=combined"]) == 1  # where the name used to be
+    assert "is now featurizer.name" in capsys.readouterr().err
+
+
+def test_featurizer_section_sets_the_tfidf(data_file, tmp_path) -> None:
+    out = tmp_path / "m"
+    argv = ["train", str(data_file), "--text", "text", "--label-column", "labels", "-o", str(out)]
+    assert main([*argv, "--set", "featurizer.word_ngram_range=null"]) == 0
+    from tagwise.io import load_model
+
+    featurizer = load_model(out).featurizer_
+    assert featurizer.word_ngram_range is None and list(featurizer.vectorizers_) == ["char"]
+    config = json.loads((out / "config.json").read_text())
+    assert config["featurizer"] == {"word_ngram_range": None}
 
 
 def test_read_texts_formats(tmp_path) -> None:

@@ -180,13 +180,18 @@ def text_decision_defaults(
 
 
 def for_input(estimator: Any, config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
-    """For raw-text data, ``estimator`` behind the [train] featurizer (default TF-IDF); text-native
-    models (e.g. ``transformer``) and feature data are returned unchanged."""
+    """For raw-text data, ``estimator`` behind the [featurizer] section's featurizer (default
+    TF-IDF); text-native models (e.g. ``transformer``) and feature data are returned unchanged."""
     if not needs_featurizer(estimator, dataset):
         return estimator
-    from tagwise.text import text_pipeline
+    from tagwise.text import make_featurizer, text_pipeline
 
-    return text_pipeline(estimator, config["train"].get("featurizer", "tfidf"))
+    if "featurizer" in config["train"]:  # where the name lived before [featurizer] existed
+        raise ConfigError(
+            f"train.featurizer={config['train']['featurizer']!r} is now featurizer.name "
+            "(--set featurizer.name=...; [featurizer] name = ... in a config file)."
+        )
+    return text_pipeline(estimator, make_featurizer(**config["featurizer"]))
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from tagwise.base import MultiLabelMixin, ranked_labels
-from tagwise.exceptions import ConfigError, DataFormatError, ModelFormatError
+from tagwise.exceptions import ConfigError, DataFormatError, ModelFormatError, did_you_mean
 from tagwise.text._input import check_texts
 
 __all__ = ["FEATURIZERS", "TextClassifier", "make_featurizer", "text_pipeline"]
@@ -23,20 +23,41 @@ def _default_model() -> Any:
     return make_model("linear")
 
 
-def make_featurizer(name: str = "tfidf") -> Any:
+def make_featurizer(name: str = "tfidf", **params: Any) -> Any:
     """A text featurizer by name: ``"tfidf"`` (sparse word + char n-grams), ``"embedding"``
-    (all-MiniLM-L6-v2 sentence embeddings) or ``"combined"`` (both side by side)."""
+    (all-MiniLM-L6-v2 sentence embeddings) or ``"combined"`` (both side by side), with
+    ``params`` for it (``combined``: each goes to the part that has it; ``weights`` to the
+    combination). Lists become tuples (``char_ngram_range=[2, 4]`` from a config file)."""
     from tagwise.text._combine import CombinedFeaturizer
     from tagwise.text._embed import SentenceEmbedder
     from tagwise.text._tfidf import TfidfFeaturizer
 
-    if name == "tfidf":
-        return TfidfFeaturizer()
-    if name == "embedding":
-        return SentenceEmbedder()
-    if name == "combined":
-        return CombinedFeaturizer([TfidfFeaturizer(), SentenceEmbedder()])
-    raise ConfigError(f"unknown text featurizer {name!r}; choose one of {', '.join(FEATURIZERS)}.")
+    if name not in FEATURIZERS:
+        raise ConfigError(
+            f"unknown text featurizer {name!r}; choose one of {', '.join(FEATURIZERS)}."
+            + did_you_mean(name, FEATURIZERS)
+        )
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    weights = params.pop("weights", None) if name == "combined" else None
+    layout: dict[str, list[type]] = {
+        "tfidf": [TfidfFeaturizer],
+        "embedding": [SentenceEmbedder],
+        "combined": [TfidfFeaturizer, SentenceEmbedder],
+    }
+    parts = layout[name]
+    accepted = [set(part().get_params()) for part in parts]
+    unknown = sorted(set(params) - set().union(*accepted))
+    if unknown:
+        choices = sorted(set().union(*accepted)) + (["weights"] if name == "combined" else [])
+        raise ConfigError(
+            f"featurizer {name!r} has no parameter {unknown[0]!r}; it has "
+            f"{', '.join(choices)}." + did_you_mean(unknown[0], choices)
+        )
+    built = [
+        part(**{k: v for k, v in params.items() if k in keys})
+        for part, keys in zip(parts, accepted, strict=True)
+    ]
+    return CombinedFeaturizer(built, weights) if name == "combined" else built[0]
 
 
 def text_pipeline(model: Any = None, featurizer: Any = "tfidf") -> TextClassifier:

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from tagwise.exceptions import ConfigError, DataFormatError, ModelFormatError
@@ -139,10 +140,12 @@ class TfidfFeaturizer(TransformerMixin, BaseEstimator):
             vec = self._vectorizer(block)
             try:
                 parts.append(vec.fit_transform(texts))
+            except InvalidParameterError as exc:  # a ValueError too: a bad setting, not the data
+                raise ConfigError(f"TfidfFeaturizer: {exc}") from None
             except ValueError as exc:  # sklearn: "empty vocabulary; perhaps the documents ..."
                 raise DataFormatError(
                     f"TF-IDF found no {block} terms in {len(texts)} training texts ({exc}); give "
-                    "more or longer texts, or lower min_df."
+                    "more or longer texts, or lower min_df (CLI: --set featurizer.min_df=1)."
                 ) from None
             self.vectorizers_[block] = vec
         self.n_features_out_ = sum(p.shape[1] for p in parts)
