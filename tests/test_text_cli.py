@@ -9,6 +9,7 @@ import pytest
 
 from tagwise.cli import main
 from tagwise.exceptions import DataFormatError
+from tagwise.io import load_model
 from tagwise.text import read_texts
 
 TOPICS = {
@@ -169,8 +170,6 @@ def test_featurizer_section_sets_the_tfidf(data_file, tmp_path) -> None:
     out = tmp_path / "m"
     argv = ["train", str(data_file), "--text", "text", "--label-column", "labels", "-o", str(out)]
     assert main([*argv, "--set", "featurizer.word_ngram_range=null"]) == 0
-    from tagwise.io import load_model
-
     featurizer = load_model(out).featurizer_
     assert featurizer.word_ngram_range is None and list(featurizer.vectorizers_) == ["char"]
     config = json.loads((out / "config.json").read_text())
