@@ -157,6 +157,13 @@ class ThresholdedClassifier(MultiLabelMixin, ClassifierMixin, BaseEstimator):
             self.estimator_ = clone(self.estimator).fit(X, Y)
             tune_Y, tune_S = Y, _proba(self.estimator_, X, Y.shape[1])
         else:
+            if isinstance(self.cv, int) and self.cv > Y.shape[0]:
+                raise DataFormatError(
+                    f"thresholds are tuned on {self.cv}-fold out-of-fold scores, which needs at "
+                    f"least {self.cv} training samples; got {Y.shape[0]}. Lower cv, give "
+                    "X_val/Y_val, or use a fixed threshold (CLI: --set train.threshold_folds=2, "
+                    "or --thresholds fixed:0.5)."
+                )
             tune_S = out_of_fold_scores(
                 self.estimator, X, Y, cv=self.cv, random_state=self.random_state
             )
