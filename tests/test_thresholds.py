@@ -304,5 +304,8 @@ def test_meta_estimator_errors(data):
         ThresholdedClassifier(_Recorder(scale=50.0), strategy="fixed").fit(X, Y)
     with pytest.raises(ConfigError, match=r"cv must be a number of folds, a splitter or 'prefit'"):
         ThresholdedClassifier(_Recorder(), cv="five").fit(X, Y)
-    with pytest.raises(DataFormatError, match=r"5-fold out-of-fold scores, .* got 3\. Lower cv"):
+    with (
+        pytest.raises(DataFormatError, match=r"5-fold out-of-fold scores, .* got 3\. Lower cv"),
+        pytest.warns(LabelWarning, match="never occur in training"),  # 3 rows miss some labels
+    ):
         ThresholdedClassifier(_Recorder(), cv=5).fit(X[:3], Y[:3])
