@@ -8,8 +8,9 @@ Each configuration ``FEATURES:LOSS:C`` (features ``word``, ``word+char``, either
 for the cached MiniLM embeddings beside the TF-IDF) is fitted once on the train split and scores
 dev. Thresholds are tuned on one half of dev (iterative stratification, seed 0) and scored on
 the other, both ways; the table gives the mean of the two halves' macro- and micro-F1, for
-per-label thresholds (the rule of ``benchmarks/text.py goemotions``) and one global threshold,
-each with at least one label per text (every GoEmotions text has one).
+per-label thresholds (the rule of ``benchmarks/text.py goemotions``) and one global threshold
+(``--rules`` for others, e.g. ``per_label:30``), each with at least one label per text (every
+GoEmotions text has one).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def featurizer(features: str) -> object:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=CONFIGS)
+    parser.add_argument("--rules", nargs="+", default=["per_label", "global"])
     args = parser.parse_args()
     train, dev = (load_dataset("goemotions", s, home=DATA) for s in ("train", "dev"))
     Y, Y_dev = np.asarray(train.Y), np.asarray(dev.Y)
@@ -69,7 +71,7 @@ def main() -> None:
         t0 = time.perf_counter()
         scores = LinearOneVsRest(loss=loss, C=float(C)).fit(X, Y).predict_proba(X_dev)
         seconds = time.perf_counter() - t0
-        for spec in ("per_label", "global"):
+        for spec in args.rules:
             macro, micro = [], []
             for fit_rows, score_rows in (halves, halves[::-1]):
                 rule = make_strategy(spec, at_least_one=True).fit(Y_dev[fit_rows], scores[fit_rows])
