@@ -194,6 +194,15 @@ def for_input(estimator: Any, config: dict[str, dict[str, Any]], dataset: Datase
     return text_pipeline(estimator, make_featurizer(**config["featurizer"]))
 
 
+def build_pipeline(config: dict[str, dict[str, Any]], dataset: Dataset) -> Any:
+    """What ``tagwise train`` fits and ``tagwise cv`` cross-validates, from one config: the
+    [model] behind the [train] decision rule (or the raw-text default), behind the [featurizer]
+    when the data is raw text."""
+    model = build_model(config, dataset)
+    text_decision_defaults(config, dataset, model)
+    return for_input(with_decision_rule(model, config), config, dataset)
+
+
 @contextmanager
 def progress(description: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
     """A transient progress bar on stderr; yields ``update(done, total)``."""

@@ -71,11 +71,8 @@ def cv_command(
         if value is not None:
             cfg["cv"][key] = value
     dataset = c.load_data(cfg)
-    # the [train] section's decision rule too (as a model's saved config.json records it, or
-    # the raw-text default), so the model cross-validated is the one `tagwise train` builds
-    estimator = c.build_model(cfg, dataset)
-    c.text_decision_defaults(cfg, dataset, estimator)
-    estimator = c.for_input(c.with_decision_rule(estimator, cfg), cfg, dataset)
+    # the decision rule too, so the model cross-validated is the one `tagwise train` builds
+    estimator = c.build_pipeline(cfg, dataset)
     n_splits, n_repeats = int(cfg["cv"]["n_splits"]), int(cfg["cv"]["n_repeats"])
     splitter = resolve_cv(
         (n_splits, n_repeats) if n_repeats > 1 else n_splits, random_state=cfg["cv"]["random_state"]

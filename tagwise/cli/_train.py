@@ -64,9 +64,7 @@ def train_command(
     if at_least_one is not None:
         cfg["train"]["at_least_one"] = at_least_one
     dataset = c.load_data(cfg)
-    estimator = c.build_model(cfg, dataset)
-    c.text_decision_defaults(cfg, dataset, estimator)
-    estimator = c.for_input(c.with_decision_rule(estimator, cfg), cfg, dataset)
+    estimator = c.build_pipeline(cfg, dataset)
     X = dataset.X if dataset.X is not None else dataset.text
     epochs = getattr(estimator, "epochs", None)
     t0 = time.perf_counter()
