@@ -66,6 +66,12 @@ def out_of_fold_scores(
     from tagwise.model_selection._split import MultilabelStratifiedKFold
 
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        if cv > Y.shape[0]:  # said here, where folds serve threshold tuning, not by the splitter
+            raise DataFormatError(
+                f"thresholds are tuned on {cv}-fold out-of-fold scores, which needs at least "
+                f"{cv} training samples; got {Y.shape[0]}. Lower cv, give X_val/Y_val, or use a "
+                "fixed threshold (CLI: --set train.threshold_folds=2, or --thresholds fixed:0.5)."
+            )
         cv = MultilabelStratifiedKFold(int(cv), shuffle=True, random_state=random_state)
     if isinstance(cv, str) or not hasattr(cv, "split"):
         raise ConfigError(f"cv must be a number of folds, a splitter or 'prefit', got {cv!r}.")
@@ -157,13 +163,6 @@ class ThresholdedClassifier(MultiLabelMixin, ClassifierMixin, BaseEstimator):
             self.estimator_ = clone(self.estimator).fit(X, Y)
             tune_Y, tune_S = Y, _proba(self.estimator_, X, Y.shape[1])
         else:
-            if isinstance(self.cv, int) and self.cv > Y.shape[0]:
-                raise DataFormatError(
-                    f"thresholds are tuned on {self.cv}-fold out-of-fold scores, which needs at "
-                    f"least {self.cv} training samples; got {Y.shape[0]}. Lower cv, give "
-                    "X_val/Y_val, or use a fixed threshold (CLI: --set train.threshold_folds=2, "
-                    "or --thresholds fixed:0.5)."
-                )
             tune_S = out_of_fold_scores(
                 self.estimator, X, Y, cv=self.cv, random_state=self.random_state
             )
