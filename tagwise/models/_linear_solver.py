@@ -497,9 +497,9 @@ def _pcg_samples(
     V, KFV = np.zeros_like(B), np.zeros_like(B)
     done_V, done_KFV = np.zeros_like(B), np.zeros_like(B)
     run = np.arange(B.shape[1])
-    Res = B.copy()
+    Res = B  # B is not needed again; Zr and Dir are never updated in place
     Zr = inv * Res
-    Dir = Zr.copy()
+    Dir = Zr
     rz = np.einsum("ij,ij->j", Res, Zr)
     # The Newton residual is X'F res, of squared norm res' F'KF res: estimated from K's diagonal
     stop = forcing**2 * np.einsum("ij,ij->j", r, r)
