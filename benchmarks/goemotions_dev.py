@@ -29,11 +29,11 @@ from tagwise.data import load_dataset  # noqa: E402
 from tagwise.metrics import macro_f1, micro_f1  # noqa: E402
 from tagwise.model_selection import MultilabelStratifiedKFold  # noqa: E402
 from tagwise.models import LinearOneVsRest  # noqa: E402
-from tagwise.text import CombinedFeaturizer, SentenceEmbedder, TfidfFeaturizer  # noqa: E402
 from tagwise.thresholds import make_strategy  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "datasets"
-CACHE = ROOT / "benchmarks" / ".cache"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from text import CACHE, DATA, text_featurizer  # noqa: E402
+
 CONFIGS = [
     "word+emb:logistic:10",  # benchmarks/text.py goemotions (chosen on dev earlier)
     "word+emb:squared_hinge:0.25",
@@ -41,14 +41,6 @@ CONFIGS = [
     "word+char+emb:squared_hinge:0.1",
     "word+char+emb:squared_hinge:0.25",
 ]
-
-
-def featurizer(features: str) -> object:
-    """TF-IDF over words (+ char 2-5-grams), next to the cached MiniLM embeddings (+emb)."""
-    tfidf = TfidfFeaturizer(char_ngram_range=(2, 5) if "char" in features else None)
-    if "emb" not in features:
-        return tfidf
-    return CombinedFeaturizer([tfidf, SentenceEmbedder(cache_dir=str(CACHE), batch_size=64)])
 
 
 def main() -> None:
@@ -65,7 +57,7 @@ def main() -> None:
     for config in args.configs:
         features, loss, C = config.split(":")
         if features not in built:  # one featurization per feature set
-            f = featurizer(features)
+            f = text_featurizer("char" in features, "emb" in features, CACHE)
             built[features] = (f.fit_transform(train.text), f.transform(dev.text))
         X, X_dev = built[features]
         t0 = time.perf_counter()

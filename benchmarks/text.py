@@ -102,7 +102,7 @@ def _strategy(args: argparse.Namespace) -> Any:
     return make_strategy(spec, at_least_one=True)
 
 
-def reuters_featurizer(char: bool, embed: bool, cache: Path) -> Any:
+def text_featurizer(char: bool, embed: bool, cache: Path) -> Any:
     """TF-IDF over words (+ char 2-5-grams), next to cached MiniLM sentence embeddings."""
     featurizer: Any = TfidfFeaturizer(char_ngram_range=(2, 5) if char else None)
     if embed:
@@ -114,7 +114,7 @@ def reuters_featurizer(char: bool, embed: bool, cache: Path) -> Any:
 def reuters(args: argparse.Namespace) -> list[dict[str, Any]]:
     train = load_dataset("reuters21578", "train", home=args.data)
     test = load_dataset("reuters21578", "test", home=args.data)
-    featurizer = reuters_featurizer(args.char, args.embed, args.cache)
+    featurizer = text_featurizer(args.char, args.embed, args.cache)
     t0 = time.perf_counter()
     best_c = args.grid[0]
     if len(args.grid) > 1:  # model selection on the training split only
@@ -164,10 +164,9 @@ def goemotions(args: argparse.Namespace) -> dict[str, Any]:
     train = load_dataset("goemotions", "train", home=args.data)
     dev = load_dataset("goemotions", "dev", home=args.data)
     test = load_dataset("goemotions", "test", home=args.data)
-    embedder = SentenceEmbedder(cache_dir=str(args.cache), batch_size=64)
-    warm = _cache_is_warm(embedder, train.text[:200])
-    char = (2, 5) if args.go_features == "word+char+emb" else None
-    featurizer = CombinedFeaturizer([TfidfFeaturizer(char_ngram_range=char), embedder])
+    char = args.go_features == "word+char+emb"
+    featurizer = text_featurizer(char, True, args.cache)
+    warm = _cache_is_warm(featurizer.featurizers[1], train.text[:200])
     model = ThresholdedClassifier(
         LinearOneVsRest(loss=args.go_loss, C=args.go_c), strategy="per_label"
     )

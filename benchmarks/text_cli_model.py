@@ -31,6 +31,7 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tagwise.config import parse_override  # noqa: E402
 from tagwise.data import load_dataset, read  # noqa: E402
 from tagwise.metrics import example_f1, macro_f1, micro_f1  # noqa: E402
 from tagwise.model_selection import MultilabelStratifiedKFold  # noqa: E402
@@ -62,15 +63,9 @@ def holdout(name: str) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
 
 
 def parse_model(spec: str) -> object:
-    """``name:key=value,...`` → an unfitted model (values parsed as numbers when they are)."""
+    """``name:key=value,...`` → an unfitted model (values read as ``--set`` reads them)."""
     name, _, rest = spec.partition(":")
-    params: dict[str, object] = {}
-    for item in filter(None, rest.split(",")):
-        key, value = item.split("=")
-        try:
-            params[key] = float(value)
-        except ValueError:
-            params[key] = value
+    params = dict(parse_override(f"model.{item}")[1:] for item in filter(None, rest.split(",")))
     return make_model(name, **params)
 
 

@@ -42,7 +42,7 @@ from tagwise.models import make_model  # noqa: E402
 from tagwise.thresholds import make_strategy, out_of_fold_scores  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from text import CACHE, reuters_featurizer  # noqa: E402
+from text import CACHE, text_featurizer  # noqa: E402
 
 STRATEGIES = [
     {"name": "per_label", "tolerance": 0},
@@ -68,7 +68,7 @@ def main() -> None:
     train = load_dataset("reuters21578", "train", home=args.data)
     texts, Y = list(train.text), np.asarray(train.Y)
     A, B = next(MultilabelStratifiedKFold(3, shuffle=True, random_state=0).split(texts, Y))
-    featurizer = reuters_featurizer(not args.no_char, not args.no_embed, CACHE)
+    featurizer = text_featurizer(not args.no_char, not args.no_embed, CACHE)
     t0 = time.perf_counter()
     XA = featurizer.fit_transform([texts[i] for i in A])
     XB = featurizer.transform([texts[i] for i in B])
