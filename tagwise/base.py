@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from tagwise._validation import check_features, check_same_length, check_targets
 from tagwise.data._labels import LabelSpace
-from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning
+from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning, describe_labels
 
 __all__ = [
     "MultiLabelMixin",
@@ -58,9 +58,11 @@ def validate_fit_data(
     estimator.n_features_in_ = X.shape[1]
     counts = np.asarray(Y.sum(axis=0)).ravel()
     if np.any(counts == 0):
-        empty = [str(c) for c in classes[counts == 0][:10]]
+        empty = np.flatnonzero(counts == 0)
+        given = classes if classes.dtype == object else None  # names from a DataFrame or lists
         warnings.warn(
-            f"{int(np.sum(counts == 0))} label(s) never occur in training ({', '.join(empty)}); "
+            f"{len(empty)} label(s) never occur in training "
+            f"({describe_labels(empty, len(classes), names=given)}); "
             "they will never be predicted.",
             LabelWarning,
             stacklevel=3,

@@ -236,3 +236,21 @@ def test_cv_on_raw_text(capsys, tmp_path):
     )
     assert code == 0, err
     assert "TF-IDF" in err and json.loads(out)["summary"]["micro_f1"]["mean"] > 0.8
+
+
+def test_label_warnings_name_the_labels_and_cv_sums_up_its_folds(capsys, tmp_path):
+    # estimators only see a 0/1 matrix; the CLI names its columns in their warnings, and the
+    # folds' own warnings about the rare label come as one line, not one per fold
+    ds = make_multilabel(60, 4, 2, random_state=0)
+    rare = np.zeros(60, dtype=int)
+    rare[7] = 1
+    path = tmp_path / "rare.csv"
+    rows = [",".join(f"{v:g}" for v in row) for row in np.column_stack([ds.X, ds.Y, rare])]
+    path.write_text("\n".join(["f0,f1,f2,f3,common,usual,rare", *rows]) + "\n")
+    argv = ["cv", str(path), "--labels", "common,usual,rare", "-m", "linear", "--json"]
+    code, _, err = run(capsys, *argv, "--folds", "4", "--repeats", "1")
+    assert code == 0, err
+    warned = [line for line in err.splitlines() if line.startswith("tagwise: warning:")]
+    assert "fewer positive samples than the 4 folds (positives in brackets): rare (1)." in err
+    assert len(warned) == 2 and "the 4 folds' fits and scores gave" in warned[1]
+    assert "(rare)" in warned[1] and "column" not in err

@@ -99,3 +99,27 @@ def test_empty_cv_is_an_error(data):
     X, Y = data
     with pytest.raises(ConfigError, match="no splits"):
         cross_validate(MLPClassifier(), X, Y, cv=[])
+
+
+def test_the_folds_label_warnings_come_as_one(data):
+    import warnings
+
+    from tagwise import LabelWarning
+    from tagwise.models import LinearOneVsRest
+
+    class Noisy(LinearOneVsRest):
+        def fit(self, X, Y):
+            warnings.warn("a warning of the model's own", RuntimeWarning, stacklevel=2)
+            return super().fit(X, Y)
+
+    X, Y = data
+    Y = np.column_stack([Y, np.eye(len(Y), 1, -5, dtype=int)])  # a 4th label with 1 positive
+    with pytest.warns() as caught:
+        cross_validate(Noisy(), X, Y, cv=4)
+    labels = [str(w.message) for w in caught if w.category is LabelWarning]
+    # the splitter names the rare label once; the folds' fits (which miss it) and their scores
+    # (undefined for it) add one summary instead of a line per fold
+    assert len(labels) == 2 and "column 3 (1)" in labels[0]
+    assert labels[1].startswith("the 4 folds' fits and scores gave")
+    assert "never occur in training (column 3)" in labels[1]
+    assert sum(w.category is RuntimeWarning for w in caught) == 4  # other warnings untouched

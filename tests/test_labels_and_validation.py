@@ -131,3 +131,29 @@ def test_reference_problem_is_sklearns_generator_output():
     )
     ds = reference_problem()
     assert np.array_equal(ds.X, X) and np.array_equal(ds.Y, Y)
+
+
+def test_describe_labels_names_columns_only_of_a_matrix_as_wide_as_the_names():
+    from tagwise.exceptions import describe_labels, naming_labels
+
+    assert describe_labels([2], 3) == "column 2"
+    assert describe_labels([0, 2], 3, counts=[1, 9, 2]) == "columns 0 (1), 2 (2)"
+    assert describe_labels(list(range(12)), 12, limit=2) == "columns 0, 1 and 10 more"
+    with naming_labels(["acq", "corn", "wheat"]):
+        assert describe_labels([0, 2], 3, counts=[1, 9, 2]) == "acq (1), wheat (2)"
+        # a subset of the labels (e.g. inside RAkEL) keeps numbers: no name on the wrong column
+        assert describe_labels([1], 2) == "column 1"
+        assert describe_labels([1], 2, names=["x", "y"]) == "y"  # a fit's own names win
+    assert describe_labels([1], 3) == "column 1"  # the names end with the block
+
+
+def test_a_label_without_positives_is_named_in_the_warning():
+    import pandas as pd
+
+    from tagwise import LabelWarning
+    from tagwise.models import LinearOneVsRest
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    Y = pd.DataFrame({"cat": np.arange(20) % 2, "dog": np.zeros(20, dtype=int)})
+    with pytest.warns(LabelWarning, match=r"never occur in training \(dog\)"):
+        LinearOneVsRest().fit(X, Y)

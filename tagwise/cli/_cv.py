@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tagwise.cli import _common as c
 from tagwise.cli._app import app
+from tagwise.exceptions import naming_labels
 
 # The tutorial's published figure for its configuration on the reference problem (Brownlee,
 # "Multi-Label Classification with Deep Learning"): mean subset accuracy of 10×3 repeated CV.
@@ -78,7 +79,10 @@ def cv_command(
         (n_splits, n_repeats) if n_repeats > 1 else n_splits, random_state=cfg["cv"]["random_state"]
     )
     X = dataset.X if dataset.X is not None else dataset.text
-    with c.progress(f"{n_splits}×{n_repeats} cross-validation") as update:
+    with (
+        c.progress(f"{n_splits}×{n_repeats} cross-validation") as update,
+        naming_labels(dataset.label_names),
+    ):
         result = cross_validate(
             estimator,
             X,

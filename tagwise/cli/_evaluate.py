@@ -12,7 +12,7 @@ import typer
 
 from tagwise.cli import _common as c
 from tagwise.cli._app import app
-from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning
+from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning, naming_labels
 
 STRATEGY_HELP = (
     "Decide label sets with this strategy instead of the model's own thresholds: 'fixed:0.4', "
@@ -156,11 +156,12 @@ def evaluate_command(
         metadata=meta,
     )
     history = getattr(model, "history_", None)
-    if report is not None:
-        payload = write_report(report, history=history, **common)  # type: ignore[arg-type]
-        c.err_console.print(f"report written to {report}")
-    else:
-        payload = report_data(history=history, **common)  # type: ignore[arg-type]
+    with naming_labels(labels_):
+        if report is not None:
+            payload = write_report(report, history=history, **common)  # type: ignore[arg-type]
+            c.err_console.print(f"report written to {report}")
+        else:
+            payload = report_data(history=history, **common)  # type: ignore[arg-type]
     if json_out:
         c.emit_json(to_json_ready(payload))
         return

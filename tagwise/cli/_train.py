@@ -10,6 +10,7 @@ import typer
 
 from tagwise.cli import _common as c
 from tagwise.cli._app import app, err_console
+from tagwise.exceptions import naming_labels
 
 
 @app.command("train")
@@ -68,7 +69,10 @@ def train_command(
     X = dataset.X if dataset.X is not None else dataset.text
     epochs = getattr(estimator, "epochs", None)
     t0 = time.perf_counter()
-    with c.progress(f"training {cfg['model'].get('name', 'mlp')}", total=epochs) as update:
+    with (
+        c.progress(f"training {cfg['model'].get('name', 'mlp')}", total=epochs) as update,
+        naming_labels(dataset.label_names),
+    ):
         if hasattr(estimator, "fit_many") and epochs:
             rows = [np.arange(dataset.n_samples)]
             estimator = estimator.fit_many(

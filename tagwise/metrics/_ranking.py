@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from sklearn import metrics as skm
 
 from tagwise._validation import check_targets
-from tagwise.exceptions import ConfigError, LabelWarning
+from tagwise.exceptions import ConfigError, LabelWarning, describe_labels
 from tagwise.metrics._core import check_scores
 
 __all__ = [
@@ -56,13 +56,11 @@ def _dense(Y: Any) -> np.ndarray:
     return Y.toarray() if sp.issparse(Y) else np.asarray(Y)
 
 
-def _warn_undefined(which: np.ndarray, metric: str, why: str) -> None:
+def _warn_undefined(which: np.ndarray, n_labels: int, metric: str, why: str) -> None:
     if len(which):
-        shown = ", ".join(str(int(j)) for j in which[:10])
-        more = f" and {len(which) - 10} more" if len(which) > 10 else ""
         warnings.warn(
-            f"{metric} is undefined for {len(which)} label(s) with {why} in Y_true (columns "
-            f"{shown}{more}); they are NaN and left out of the average.",
+            f"{metric} is undefined for {len(which)} label(s) with {why} in Y_true "
+            f"({describe_labels(which, n_labels)}); they are NaN and left out of the average.",
             LabelWarning,
             stacklevel=4,
         )
@@ -79,7 +77,7 @@ def _per_label(Y_true: Any, Y_score: Any, fn: Any, need_negatives: bool, name: s
     for j in np.flatnonzero(ok):
         out[j] = fn(Y[:, j], Y_score[:, j])
     why = "only one class" if need_negatives else "no positive"
-    _warn_undefined(np.flatnonzero(~ok), name, why)
+    _warn_undefined(np.flatnonzero(~ok), Y.shape[1], name, why)
     return out
 
 

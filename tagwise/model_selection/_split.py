@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 
 from tagwise._validation import check_targets
-from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning
+from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning, describe_labels
 from tagwise.model_selection._stratify import iterative_stratification
 
 __all__ = [
@@ -74,11 +74,10 @@ def _warn_rare(Y: Any, n_parts: int, what: str) -> None:
     counts = np.asarray(Y.sum(axis=0)).ravel()
     rare = np.flatnonzero((counts > 0) & (counts < n_parts))
     if len(rare):
-        shown = ", ".join(f"{int(j)} ({int(counts[j])})" for j in rare[:10])
-        more = f" and {len(rare) - 10} more" if len(rare) > 10 else ""
+        shown = describe_labels(rare, len(counts), counts=counts)
         warnings.warn(
-            f"{len(rare)} label(s) have fewer positive samples than the {n_parts} {what}: "
-            f"column (positives) {shown}{more}. Some {what} will have no positive for them; "
+            f"{len(rare)} label(s) have fewer positive samples than the {n_parts} {what} "
+            f"(positives in brackets): {shown}. Some {what} will have no positive for them; "
             "metrics that need positives are undefined there.",
             LabelWarning,
             stacklevel=3,

@@ -8,7 +8,9 @@ folds in one stacked run; any other estimator is cloned per fold and fanned out 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +19,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from tagwise._validation import check_features, check_same_length, check_targets
-from tagwise.exceptions import ConfigError
+from tagwise.exceptions import ConfigError, LabelWarning
 from tagwise.metrics import DEFAULT_METRICS, per_label_f1, score_all
 
 __all__ = ["CVResult", "cross_validate", "resolve_cv"]
@@ -131,6 +133,31 @@ def _fit_fold(estimator: Any, X: Any, Y: Any, train: np.ndarray) -> Any:
     return clone(estimator).fit(X[train], Y[train])
 
 
+@contextmanager
+def _label_warnings_summarised(n_folds: int) -> Iterator[None]:
+    """The folds' :class:`LabelWarning` s as one warning; other warnings pass unchanged.
+
+    With labels rarer than the folds, every fold's fit and scores warn about the labels it
+    happens to miss: a screenful of near-identical lines after the splitter has already named
+    those labels once. (Folds fitted in other processes warn there, unsummarised.)
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    registry: dict[Any, Any] = {}  # so that a warning repeated by every fold shows once
+    for w in caught:
+        if not issubclass(w.category, LabelWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=registry)
+    distinct = list(dict.fromkeys(str(w.message) for w in caught if w.category is LabelWarning))
+    if distinct:
+        warnings.warn(
+            f"the {n_folds} folds' fits and scores gave {len(distinct)} distinct label "
+            f"warning(s), e.g. rare labels missing from a fold; the first: {distinct[0]}",
+            LabelWarning,
+            stacklevel=4,
+        )
+
+
 def cross_validate(
     estimator: Any,
     X: Any,
@@ -165,6 +192,31 @@ def cross_validate(
     check_same_length(X, Y)
     splits = _splits(resolve_cv(cv, random_state=random_state), X, Y)
     metrics = metrics or DEFAULT_METRICS
+    with _label_warnings_summarised(len(splits)):
+        return _cross_validate(
+            estimator,
+            X,
+            Y,
+            splits,
+            metrics,
+            n_jobs,
+            return_estimator,
+            return_predictions,
+            on_progress,
+        )
+
+
+def _cross_validate(
+    estimator: Any,
+    X: Any,
+    Y: Any,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    metrics: dict[str, Any],
+    n_jobs: int | None,
+    return_estimator: bool,
+    return_predictions: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> CVResult:
     t0 = time.perf_counter()
     if hasattr(estimator, "fit_many") and (n_jobs is None or n_jobs == 1):
         total = int(getattr(estimator, "epochs", 1))
