@@ -141,14 +141,21 @@ def _label_warnings_summarised(n_folds: int) -> Iterator[None]:
     happens to miss: a screenful of near-identical lines after the splitter has already named
     those labels once. (Folds fitted in other processes warn there, unsummarised.)
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    registry: dict[Any, Any] = {}  # so that a warning repeated by every fold shows once
-    for w in caught:
-        if not issubclass(w.category, LabelWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=registry)
-    distinct = list(dict.fromkeys(str(w.message) for w in caught if w.category is LabelWarning))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:  # also when a fold fails: its warnings may explain why
+        registry: dict[Any, Any] = {}  # so that a warning repeated by every fold shows once
+        labels = []
+        for w in caught:
+            if issubclass(w.category, LabelWarning):
+                labels.append(str(w.message))
+            else:
+                warnings.warn_explicit(
+                    w.message, w.category, w.filename, w.lineno, registry=registry
+                )
+    distinct = list(dict.fromkeys(labels))
     if distinct:
         warnings.warn(
             f"the {n_folds} folds' fits and scores gave {len(distinct)} distinct label "
