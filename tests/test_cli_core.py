@@ -252,5 +252,5 @@ def test_label_warnings_name_the_labels_and_cv_sums_up_its_folds(capsys, tmp_pat
     assert code == 0, err
     warned = [line for line in err.splitlines() if line.startswith("tagwise: warning:")]
     assert "fewer positive samples than the 4 folds (positives in brackets): rare (1)." in err
-    assert len(warned) == 2 and "the 4 folds' fits and scores gave" in warned[1]
+    assert len(warned) == 2 and "the 4 folds: their fits and scores gave" in warned[1]
     assert "(rare)" in warned[1] and "column" not in err

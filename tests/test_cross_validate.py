@@ -120,6 +120,6 @@ def test_the_folds_label_warnings_come_as_one(data):
     # the splitter names the rare label once; the folds' fits (which miss it) and their scores
     # (undefined for it) add one summary instead of a line per fold
     assert len(labels) == 2 and "column 3 (1)" in labels[0]
-    assert labels[1].startswith("the 4 folds' fits and scores gave")
+    assert labels[1].startswith("the 4 folds: their fits and scores gave")
     assert "never occur in training (column 3)" in labels[1]
     assert sum(w.category is RuntimeWarning for w in caught) == 4  # other warnings untouched

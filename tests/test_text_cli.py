@@ -129,6 +129,18 @@ def test_text_cv_uses_the_same_default_rule_as_train(data_file, capsys) -> None:
     assert micro[0] > micro[1] + 0.2, micro
 
 
+def test_compare_on_raw_text(data_file, model_dir, capsys) -> None:
+    # named models are built as `tagwise cv -m NAME` builds them (behind the featurizer, with
+    # the text decision rule); a saved text model is refitted with its own featurizer
+    argv = ["compare", str(data_file), str(model_dir), "-m", "linear", "-m", "mlknn", "-k", "3"]
+    argv += ["--text", "text", "--label-column", "labels", "--json"]
+    assert main(argv) == 0, capsys.readouterr().err
+    result = json.loads(capsys.readouterr().out)
+    assert result["models"] == ["m", "linear", "mlknn"]
+    micro = {m: result["summary"]["micro_f1"][m]["mean"] for m in result["models"]}
+    assert all(0.6 < v <= 1 for v in micro.values()), micro
+
+
 def test_predict_text_file_and_stdin(model_dir, tmp_path, capsys, monkeypatch) -> None:
     texts = tmp_path / "new.txt"
     texts.write_text("bank interest rates\n\nwheat harvest\n", encoding="utf-8")

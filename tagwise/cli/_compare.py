@@ -9,15 +9,19 @@ import typer
 
 from tagwise.cli import _common as c
 from tagwise.cli._app import app
-from tagwise.exceptions import ConfigError
+from tagwise.exceptions import ConfigError, naming_labels
 
 
-def _models(model_dirs: list[Path], names: list[str]) -> dict[str, Any]:
-    """Unfitted copies of saved models (their parameters) and of named registry models."""
+def _models(
+    model_dirs: list[Path], names: list[str], cfg: dict[str, dict[str, Any]], dataset: Any
+) -> dict[str, Any]:
+    """Unfitted copies of saved models (their parameters), and named models built as
+    ``tagwise cv --model NAME`` builds them (on raw text: behind the featurizer)."""
+    import copy
+
     from sklearn.base import clone
 
     from tagwise.io import load_model
-    from tagwise.models import make_model
 
     models: dict[str, Any] = {}
     for path in model_dirs:
@@ -29,7 +33,9 @@ def _models(model_dirs: list[Path], names: list[str]) -> dict[str, Any]:
         key = name
         while key in models:
             key += "'"
-        models[key] = make_model(name)
+        config = copy.deepcopy(cfg)
+        config["model"] = {"name": name}
+        models[key] = c.build_pipeline(config, dataset)
     if not models:
         raise ConfigError(
             "nothing to compare: give model directories and/or --model NAME (at least one)."
@@ -69,7 +75,6 @@ def compare_command(
         compare,
     )
 
-    models = _models(list(model_dirs or []), list(model or []))
     cfg = c.run_config(
         None,
         [],
@@ -81,13 +86,17 @@ def compare_command(
         text_column=text,
     )
     dataset = c.load_data(cfg)
+    models = _models(list(model_dirs or []), list(model or []), cfg, dataset)
     X = dataset.X if dataset.X is not None else dataset.text
     if repeats > 1:
         cv: Any = RepeatedMultilabelStratifiedKFold(folds, n_repeats=repeats, random_state=seed)
     else:
         cv = MultilabelStratifiedKFold(folds, shuffle=True, random_state=seed)
     total = len(models) * folds * repeats
-    with c.progress(f"comparing {len(models)} models", total=total) as update:
+    with (
+        c.progress(f"comparing {len(models)} models", total=total) as update,
+        naming_labels(dataset.label_names),
+    ):
         done = [0]
 
         def step(name: str, fold: int) -> None:

@@ -20,9 +20,10 @@ import numpy as np
 from scipy import stats
 from sklearn.base import clone
 
-from tagwise._validation import check_features, check_same_length, check_targets
+from tagwise._validation import check_same_length, check_targets
 from tagwise.exceptions import ConfigError
 from tagwise.metrics._core import DEFAULT_METRICS, score_all
+from tagwise.model_selection._validation import feature_rows, label_warnings_summarised
 
 __all__ = ["ComparisonResult", "compare", "paired_test"]
 
@@ -196,7 +197,7 @@ def compare(
     named = _named(models)
     if test not in TESTS:
         raise ConfigError(f"test must be one of {', '.join(TESTS)}, got {test!r}.")
-    X = check_features(X)
+    X = feature_rows(X)
     Y = check_targets(Y)
     check_same_length(X, Y)
     table = dict(metrics or DEFAULT_METRICS)
@@ -205,16 +206,17 @@ def compare(
     splits = list(cv.split(X, Y))
     test_fraction = float(np.mean([len(te) / (len(tr) + len(te)) for tr, te in splits]))
     scores: dict[str, dict[str, list[float]]] = {n: {m: [] for m in table} for n in named}
-    for name, model in named.items():
-        for i, (train, test_idx) in enumerate(splits):
-            if progress is not None:
-                progress(name, i)
-            fitted = clone(model).fit(X[train], Y[train])
-            proba = predict_scores(fitted, X[test_idx])
-            pred = fitted.predict(X[test_idx])
-            fold = score_all(Y[test_idx], pred, proba, table)
-            for metric in table:
-                scores[name][metric].append(fold.get(metric, float("nan")))
+    with label_warnings_summarised(f"the {len(splits)} folds of {len(named)} model(s)"):
+        for name, model in named.items():
+            for i, (train, test_idx) in enumerate(splits):
+                if progress is not None:
+                    progress(name, i)
+                fitted = clone(model).fit(X[train], Y[train])
+                proba = predict_scores(fitted, X[test_idx])
+                pred = fitted.predict(X[test_idx])
+                fold = score_all(Y[test_idx], pred, proba, table)
+                for metric in table:
+                    scores[name][metric].append(fold.get(metric, float("nan")))
     arrays = {n: {m: np.asarray(v, dtype=float) for m, v in s.items()} for n, s in scores.items()}
     result = ComparisonResult(arrays, {m: bool(spec[2]) for m, spec in table.items()}, test, alpha)
     for metric, higher in result.higher_is_better.items():

@@ -120,7 +120,7 @@ def _splits(cv: Any, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _rows(X: Any) -> Any:
+def feature_rows(X: Any) -> Any:
     """Features checked as usual; raw texts (a sequence of str, for text pipelines) kept as a
     1-D object array so that folds can index them."""
     if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.ndim == 1):
@@ -134,7 +134,7 @@ def _fit_fold(estimator: Any, X: Any, Y: Any, train: np.ndarray) -> Any:
 
 
 @contextmanager
-def _label_warnings_summarised(n_folds: int) -> Iterator[None]:
+def label_warnings_summarised(folds: str) -> Iterator[None]:
     """The folds' :class:`LabelWarning` s as one warning; other warnings pass unchanged.
 
     With labels rarer than the folds, every fold's fit and scores warn about the labels it
@@ -158,7 +158,7 @@ def _label_warnings_summarised(n_folds: int) -> Iterator[None]:
     distinct = list(dict.fromkeys(labels))
     if distinct:
         warnings.warn(
-            f"the {n_folds} folds' fits and scores gave {len(distinct)} distinct label "
+            f"{folds}: their fits and scores gave {len(distinct)} distinct label "
             f"warning(s), e.g. rare labels missing from a fold; the first: {distinct[0]}",
             LabelWarning,
             stacklevel=4,
@@ -194,12 +194,12 @@ def cross_validate(
     on_progress : callable(done, total), optional
         Called as folds (or, for stacked training, epochs) complete — drives progress bars.
     """
-    X = _rows(X)
+    X = feature_rows(X)
     Y = check_targets(Y)
     check_same_length(X, Y)
     splits = _splits(resolve_cv(cv, random_state=random_state), X, Y)
     metrics = metrics or DEFAULT_METRICS
-    with _label_warnings_summarised(len(splits)):
+    with label_warnings_summarised(f"the {len(splits)} folds"):
         return _cross_validate(
             estimator,
             X,
