@@ -139,7 +139,8 @@ def label_warnings_summarised(folds: str) -> Iterator[None]:
 
     With labels rarer than the folds, every fold's fit and scores warn about the labels it
     happens to miss: a screenful of near-identical lines after the splitter has already named
-    those labels once. (Folds fitted in other processes warn there, unsummarised.)
+    those labels once. (Folds fitted in other processes keep their warnings: joblib does not
+    pass them back.)
     """
     try:
         with warnings.catch_warnings(record=True) as caught:
