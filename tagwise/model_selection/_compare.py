@@ -182,7 +182,8 @@ def compare(
     Parameters
     ----------
     models : ``{name: estimator}`` or a list of estimators (named after their class).
-    X : features of shape (n_samples, n_features), dense or sparse.
+    X : features of shape (n_samples, n_features), dense or sparse, or raw texts (for text
+        pipelines).
     Y : 0/1 targets of shape (n_samples, n_labels).
     cv : number of iterative-stratified folds (shuffled with ``random_state``) or a splitter;
         every model sees exactly the same splits.

@@ -201,52 +201,28 @@ def cross_validate(
     splits = _splits(resolve_cv(cv, random_state=random_state), X, Y)
     metrics = metrics or DEFAULT_METRICS
     with label_warnings_summarised(f"the {len(splits)} folds"):
-        return _cross_validate(
-            estimator,
-            X,
-            Y,
-            splits,
-            metrics,
-            n_jobs,
-            return_estimator,
-            return_predictions,
-            on_progress,
-        )
-
-
-def _cross_validate(
-    estimator: Any,
-    X: Any,
-    Y: Any,
-    splits: list[tuple[np.ndarray, np.ndarray]],
-    metrics: dict[str, Any],
-    n_jobs: int | None,
-    return_estimator: bool,
-    return_predictions: bool,
-    on_progress: Callable[[int, int], None] | None,
-) -> CVResult:
-    t0 = time.perf_counter()
-    if hasattr(estimator, "fit_many") and (n_jobs is None or n_jobs == 1):
-        total = int(getattr(estimator, "epochs", 1))
-        callback = None if on_progress is None else (lambda epoch: on_progress(epoch, total))
-        models = estimator.fit_many(X, Y, [tr for tr, _ in splits], on_epoch=callback)
-    else:
-        jobs = (delayed(_fit_fold)(estimator, X, Y, tr) for tr, _ in splits)
-        models = []
-        for i, model in enumerate(Parallel(n_jobs=n_jobs, return_as="generator")(jobs)):
-            models.append(model)
-            if on_progress is not None:
-                on_progress(i + 1, len(splits))
-    fit_time = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    folds, per_label, predictions = [], [], []
-    for model, (_, test) in zip(models, splits):
-        scores = model.predict_proba(X[test])
-        pred = model.predict(X[test])
-        folds.append(score_all(Y[test], pred, scores, metrics))
-        per_label.append(per_label_f1(Y[test], pred))
-        if return_predictions:
-            predictions.append((test, scores))
+        t0 = time.perf_counter()
+        if hasattr(estimator, "fit_many") and (n_jobs is None or n_jobs == 1):
+            total = int(getattr(estimator, "epochs", 1))
+            callback = None if on_progress is None else (lambda epoch: on_progress(epoch, total))
+            models = estimator.fit_many(X, Y, [tr for tr, _ in splits], on_epoch=callback)
+        else:
+            jobs = (delayed(_fit_fold)(estimator, X, Y, tr) for tr, _ in splits)
+            models = []
+            for i, model in enumerate(Parallel(n_jobs=n_jobs, return_as="generator")(jobs)):
+                models.append(model)
+                if on_progress is not None:
+                    on_progress(i + 1, len(splits))
+        fit_time = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        folds, per_label, predictions = [], [], []
+        for model, (_, test) in zip(models, splits):
+            scores = model.predict_proba(X[test])
+            pred = model.predict(X[test])
+            folds.append(score_all(Y[test], pred, scores, metrics))
+            per_label.append(per_label_f1(Y[test], pred))
+            if return_predictions:
+                predictions.append((test, scores))
     names = [str(c) for c in getattr(models[0], "classes_", range(Y.shape[1]))]
     return CVResult(
         folds=folds,
