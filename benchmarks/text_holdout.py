@@ -52,6 +52,9 @@ STRATEGIES = [
     "per_label:60",
     "per_label:120",
     "global",
+    "calibrated:3",
+    "calibrated:5",
+    "calibrated:10",
     "fixed:0.5",  # sigmoid(margin) >= 0.5: the SVM's own decision, margin >= 0
 ]
 

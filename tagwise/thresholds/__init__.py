@@ -1,4 +1,5 @@
-"""Threshold strategies (fixed, global, per-label, top-k, cardinality) and ThresholdedClassifier.
+"""Threshold strategies (fixed, global, per-label, calibrated, top-k, cardinality) and
+ThresholdedClassifier.
 
 See :mod:`tagwise.thresholds._strategies` for the strategies and their spec strings.
 """
@@ -6,6 +7,7 @@ See :mod:`tagwise.thresholds._strategies` for the strategies and their spec stri
 from tagwise.thresholds._classifier import ThresholdedClassifier, out_of_fold_scores
 from tagwise.thresholds._strategies import (
     STRATEGIES,
+    CalibratedThreshold,
     CardinalityCut,
     FixedThreshold,
     GlobalThreshold,
@@ -22,6 +24,7 @@ from tagwise.thresholds._strategies import (
 
 __all__ = [
     "STRATEGIES",
+    "CalibratedThreshold",
     "CardinalityCut",
     "FixedThreshold",
     "GlobalThreshold",
