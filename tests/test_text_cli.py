@@ -70,13 +70,13 @@ def test_train_reports_texts_not_features(data_file, tmp_path, capsys) -> None:
     assert "on 80 texts, 3 labels" in trained and "features" not in trained
 
 
-def test_text_training_tunes_a_global_threshold_by_default(data_file, tmp_path, capsys) -> None:
+def test_text_training_tunes_a_calibrated_threshold_by_default(data_file, tmp_path, capsys) -> None:
     argv = ["train", str(data_file), "--text", "text", "--label-column", "labels", "-m", "linear"]
     assert main([*argv, "-o", str(tmp_path / "tuned")]) == 0
-    assert "one global threshold tuned" in " ".join(capsys.readouterr().err.split())
+    assert "Platt scaling and one threshold" in " ".join(capsys.readouterr().err.split())
     config = json.loads((tmp_path / "tuned" / "config.json").read_text())
     # every training text has a label, so at least one is predicted; the run can be repeated
-    assert config["train"] == {"thresholds": "global", "at_least_one": True}
+    assert config["train"] == {"thresholds": "calibrated", "at_least_one": True}
     manifest = (tmp_path / "tuned" / "manifest.json").read_text()
     assert "thresholded" in manifest
     assert main([*argv, "--thresholds", "fixed:0.5", "-o", str(tmp_path / "fixed")]) == 0
@@ -116,9 +116,9 @@ def test_text_cv_uses_the_same_default_rule_as_train(data_file, capsys) -> None:
     argv += ["--set", "model.loss=logistic", "--set", "model.C=0.01"]
     assert main(argv) == 0
     captured = capsys.readouterr()
-    assert "one global threshold tuned" in " ".join(captured.err.split())
+    assert "Platt scaling and one threshold" in " ".join(captured.err.split())
     tuned = json.loads(captured.out)
-    assert tuned["config"]["train"] == {"thresholds": "global", "at_least_one": True}
+    assert tuned["config"]["train"] == {"thresholds": "calibrated", "at_least_one": True}
     assert main([*argv, "--set", "train.thresholds=fixed:0.5"]) == 0
     captured = capsys.readouterr()
     assert "tuned on out-of-fold" not in captured.err

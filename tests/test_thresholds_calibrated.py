@@ -93,7 +93,7 @@ def test_at_least_one_takes_the_best_calibrated_label():
 
 def test_spec_and_bad_values():
     assert make_strategy("calibrated:3").min_support == 3
-    assert make_strategy("calibrated").min_support == 10
+    assert make_strategy("calibrated").min_support == 3
     with pytest.raises(ConfigError, match="min_support"):
         make_strategy("calibrated:0")
     with pytest.raises(ConfigError, match="metric"):
