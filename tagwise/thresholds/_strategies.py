@@ -369,43 +369,48 @@ class PerLabelThreshold(ThresholdStrategy):
 
 
 def platt_scaling(
-    Z: np.ndarray, Y: np.ndarray, *, n_iter: int = 100, ridge: float = 1e-12
+    Z: np.ndarray, Y: np.ndarray, *, n_iter: int = 100, tol: float = 1e-10
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-column Platt scaling: ``a``, ``b`` of shape (n_labels,) with ``expit(a * Z + b)``
     calibrated to the 0/1 ``Y`` (Z, Y of shape (n_samples, n_labels)).
 
     Platt's (1999) smoothed targets ``(n₊ + 1) / (n₊ + 2)`` and ``1 / (n₋ + 2)`` keep a label
     with few positives from a step function. Newton's method with backtracking, as Lin, Lin &
-    Weng (2007) make Platt's fit reliable; all columns take their 2×2 steps at once.
+    Weng (2007) make Platt's fit reliable; the columns take their 2×2 steps together, and a
+    column leaves once its Newton decrement is below ``tol``.
     """
     pos = Y.sum(axis=0)
     neg = Y.shape[0] - pos
     T = np.where(Y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
 
-    def loss(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def loss(a: np.ndarray, b: np.ndarray, Z: np.ndarray, T: np.ndarray) -> np.ndarray:
         U = a * Z + b  # cross-entropy with soft targets, written to stay finite
         return ((1 - T) * U + np.logaddexp(0, -U)).sum(axis=0)
 
     a, b = np.zeros(Z.shape[1]), np.log((pos + 1) / (neg + 1))
-    f = loss(a, b)
+    active = np.arange(Z.shape[1])
     for _ in range(n_iter):
-        P = expit(a * Z + b)
-        R, W = P - T, P * (1 - P)
-        ga, gb = (R * Z).sum(axis=0), R.sum(axis=0)
-        haa, hab, hbb = (W * Z * Z).sum(axis=0) + ridge, (W * Z).sum(axis=0), W.sum(axis=0) + ridge
-        det = haa * hbb - hab * hab
+        Za, Ta, aa, ba = Z[:, active], T[:, active], a[active], b[active]
+        P = expit(aa * Za + ba)
+        R, W = P - Ta, P * (1 - P)
+        ga, gb = (R * Za).sum(axis=0), R.sum(axis=0)
+        haa, hab, hbb = (W * Za * Za).sum(axis=0), (W * Za).sum(axis=0), W.sum(axis=0)
+        det = np.maximum(haa * hbb - hab * hab, 1e-300)
         da, db = (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
-        step = np.ones_like(a)
-        for _ in range(30):  # halve each column's step until its loss does not increase
-            trial = loss(a - step * da, b - step * db)
-            worse = ~(trial <= f)
+        moving = ga * da + gb * db > tol  # the Newton decrement: what a full step would gain
+        if not moving.any():
+            break
+        active, aa, ba, da, db = active[moving], aa[moving], ba[moving], da[moving], db[moving]
+        Za, Ta = Za[:, moving], Ta[:, moving]
+        f, step = loss(aa, ba, Za, Ta), np.ones(len(active))
+        for _ in range(30):  # halve a column's step until its loss does not increase
+            worse = ~(loss(aa - step * da, ba - step * db, Za, Ta) <= f)
             if not worse.any():
                 break
             step = np.where(worse, step / 2, step)
-        step = np.where(trial <= f, step, 0.0)
-        a, b, f = a - step * da, b - step * db, np.minimum(trial, f)
-        if np.max(np.abs(step * da) + np.abs(step * db)) < 1e-10:
-            break
+        step = np.where(worse, 0.0, step)
+        a[active], b[active] = aa - step * da, ba - step * db
+        active = active[step > 0]  # a column no step improves is as good as it gets
     return a, b
 
 
@@ -461,13 +466,17 @@ class CalibratedThreshold(ThresholdStrategy):
 
     def _fit(self, Y: np.ndarray, S: np.ndarray) -> None:
         Z = self._logits(S)
-        shared_a, shared_b = platt_scaling(Z.reshape(-1, 1), Y.reshape(-1, 1))
-        a, b = platt_scaling(Z, Y)
-        # a label with few positives, or scores that do not rank its positives first (a ≤ 0),
-        # takes the shared scaling: a decreasing map would turn the threshold around
-        own = (Y.sum(axis=0) >= self.min_support) & (a > 0)
+        # the shared scaling from every cell, or an even sample of 2 million: two parameters
+        stride = max(1, Z.size // 2_000_000)
+        shared_a, shared_b = platt_scaling(Z.reshape(-1, 1)[::stride], Y.reshape(-1, 1)[::stride])
         sa, sb = (shared_a[0], shared_b[0]) if shared_a[0] > 0 else (1.0, 0.0)
-        self.scale_, self.shift_ = np.where(own, a, sa), np.where(own, b, sb)
+        self.scale_, self.shift_ = np.full(Y.shape[1], sa), np.full(Y.shape[1], sb)
+        own = np.flatnonzero(Y.sum(axis=0) >= self.min_support)
+        a, b = platt_scaling(Z[:, own], Y[:, own])
+        # scores that do not rank a label's positives first (a ≤ 0) keep the shared scaling:
+        # a decreasing map would turn the threshold around
+        self.scale_[own] = np.where(a > 0, a, self.scale_[own])
+        self.shift_[own] = np.where(a > 0, b, self.shift_[own])
         self._global.fit(Y, expit(self._comparable(S)))
 
     def _apply(self, S: np.ndarray) -> np.ndarray:
