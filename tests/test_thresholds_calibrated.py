@@ -81,6 +81,10 @@ def test_few_positives_or_reversed_scores_take_the_shared_scaling():
     assert rule.scale_[0] != pytest.approx(shared.scale_[0])  # label 0 gets its own
     # a decreasing map (scale < 0) would turn label 2's threshold around: it shares instead
     assert rule.scale_[1] == shared.scale_[1] and rule.scale_[2] == shared.scale_[2] > 0
+    S[:, 0] = 0.3  # constant scores: no slope to fit, so no own scaling either
+    rule = CalibratedThreshold(min_support=10).fit(Y, S)
+    shared = CalibratedThreshold(min_support=10**6).fit(Y, S)
+    assert rule.scale_[0] == shared.scale_[0] and np.isfinite(rule.thresholds).all()
 
 
 def test_at_least_one_takes_the_best_calibrated_label():

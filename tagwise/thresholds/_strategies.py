@@ -471,7 +471,8 @@ class CalibratedThreshold(ThresholdStrategy):
         shared_a, shared_b = platt_scaling(Z.reshape(-1, 1)[::stride], Y.reshape(-1, 1)[::stride])
         sa, sb = (shared_a[0], shared_b[0]) if shared_a[0] > 0 else (1.0, 0.0)
         self.scale_, self.shift_ = np.full(Y.shape[1], sa), np.full(Y.shape[1], sb)
-        own = np.flatnonzero(Y.sum(axis=0) >= self.min_support)
+        # a label with constant scores has no slope to fit (any a with b = U - a·z fits)
+        own = np.flatnonzero((Y.sum(axis=0) >= self.min_support) & (np.ptp(Z, axis=0) > 0))
         a, b = platt_scaling(Z[:, own], Y[:, own])
         # scores that do not rank a label's positives first (a ≤ 0) keep the shared scaling:
         # a decreasing map would turn the threshold around
