@@ -7,9 +7,9 @@ Usage::
 The raw Reuters-21578 ModApte training file (``modapte_train.jsonl.gz``: 9 603 stories, 115
 topics, 1 828 stories without any) is cut once (iterative stratification, seed 0) into A (2/3)
 and B (1/3), as ``text_cli_model.py`` cuts it; GoEmotions is train (A) → dev (B). The CLI's
-default text model (TF-IDF →
-``LinearOneVsRest(**TEXT_MODEL)``, squared hinge) is fitted on A; each threshold rule is fitted
-on 3-fold out-of-fold scores of A and scored once on B, with and without "at least one label".
+default text model (TF-IDF → ``LinearOneVsRest(**TEXT_MODEL)``, squared hinge) is fitted on A;
+each threshold rule is fitted on 3-fold out-of-fold scores of A and scored once on B, with and
+without "at least one label".
 The test file is not read.
 """
 

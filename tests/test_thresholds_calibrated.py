@@ -19,13 +19,8 @@ def _skewed(seed: int, n: int = 600):
     Y = (rng.random((n, 3)) < [0.3, 0.3, 0.1]).astype(int)
     noise = rng.normal(0, 0.07, (n, 3))
     S = np.column_stack(
-        [
-            np.where(Y[:, 0] == 1, 0.8, 0.45),
-            np.where(Y[:, 1] == 1, 0.35, 0.15),
-            np.full(n, 0.5),
-        ]
+        [np.where(Y[:, 0] == 1, 0.8, 0.45), np.where(Y[:, 1] == 1, 0.35, 0.15), rng.random(n)]
     )
-    S[:, 2] = rng.random(n)
     return Y, np.clip(S + noise, 0.001, 0.999)
 
 
@@ -102,3 +97,21 @@ def test_spec_and_bad_values():
         make_strategy("calibrated:0")
     with pytest.raises(ConfigError, match="metric"):
         make_strategy({"name": "calibrated", "metric": "accuracy"})
+
+
+def test_a_calibrated_model_saves_and_loads_with_the_same_decisions(tmp_path):
+    from sklearn.datasets import make_multilabel_classification
+
+    from tagwise.io import load_model, save_model
+    from tagwise.models import LinearOneVsRest
+    from tagwise.thresholds import ThresholdedClassifier
+
+    X, Y = make_multilabel_classification(300, 10, n_classes=4, random_state=0)
+    model = ThresholdedClassifier(
+        LinearOneVsRest(), strategy="calibrated", at_least_one=True, cv=3, random_state=0
+    ).fit(X[:200], Y[:200])
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.strategy_.name == "calibrated"
+    np.testing.assert_array_equal(loaded.predict(X[200:]), model.predict(X[200:]))
+    np.testing.assert_allclose(loaded.thresholds_, model.thresholds_)
