@@ -16,7 +16,8 @@ from tagwise.exceptions import ConfigError, DataFormatError, LabelWarning, namin
 
 STRATEGY_HELP = (
     "Decide label sets with this strategy instead of the model's own thresholds: 'fixed:0.4', "
-    "'top_k:3', 'cardinality'; the tuned ones ('global', 'per_label') need --tune-on."
+    "'top_k:3', 'cardinality'; the tuned ones ('global', 'per_label', 'calibrated') need "
+    "--tune-on."
 )
 
 

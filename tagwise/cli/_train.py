@@ -33,8 +33,8 @@ def train_command(
         None,
         "--thresholds",
         help="Threshold strategy tuned on out-of-fold scores of the training data: 'per_label', "
-        "'global', 'top_k:3', 'cardinality', 'fixed:0.3' … (default: the model's 0.5; raw "
-        "text: 'global').",
+        "'calibrated', 'global', 'top_k:3', 'cardinality', 'fixed:0.3' … (default: the model's "
+        "0.5; raw text: 'calibrated').",
     ),
     at_least_one: bool = typer.Option(
         None, "--at-least-one/--allow-empty", help="Always predict at least one label."
