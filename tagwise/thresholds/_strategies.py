@@ -388,6 +388,7 @@ def platt_scaling(
         return ((1 - T) * U + np.logaddexp(0, -U)).sum(axis=0)
 
     a, b = np.zeros(Z.shape[1]), np.log((pos + 1) / (neg + 1))
+    f_all = loss(a, b, Z, T)  # each column's loss at its current (a, b)
     active = np.arange(Z.shape[1])
     for _ in range(n_iter):
         Za, Ta, aa, ba = Z[:, active], T[:, active], a[active], b[active]
@@ -402,14 +403,16 @@ def platt_scaling(
             break
         active, aa, ba, da, db = active[moving], aa[moving], ba[moving], da[moving], db[moving]
         Za, Ta = Za[:, moving], Ta[:, moving]
-        f, step = loss(aa, ba, Za, Ta), np.ones(len(active))
+        f, step = f_all[active], np.ones(len(active))
         for _ in range(30):  # halve a column's step until its loss does not increase
-            worse = ~(loss(aa - step * da, ba - step * db, Za, Ta) <= f)
+            trial = loss(aa - step * da, ba - step * db, Za, Ta)
+            worse = ~(trial <= f)
             if not worse.any():
                 break
             step = np.where(worse, step / 2, step)
         step = np.where(worse, 0.0, step)
         a[active], b[active] = aa - step * da, ba - step * db
+        f_all[active] = np.where(worse, f, trial)
         active = active[step > 0]  # a column no step improves is as good as it gets
     return a, b
 
