@@ -286,6 +286,20 @@ def test_a_tuned_strategy_decides_as_in_the_library() -> None:
         ]
 
 
+def test_the_calibrated_strategy_decides_as_in_the_library() -> None:
+    from tagwise.models import LinearOneVsRest
+    from tagwise.thresholds import ThresholdedClassifier
+
+    model = ThresholdedClassifier(
+        LinearOneVsRest(), strategy="calibrated", at_least_one=True, cv=3, random_state=0
+    ).fit(DATA.X, DATA.Y)
+    X = DATA.X[:20]
+    with TestClient(create_app(model, limits=ServeLimits(**NO_SHEDDING))) as c:
+        got = c.post("/v1/predict", json={"instances": X.tolist()}).json()["predictions"]
+    want = [[name for name, _ in row] for row in model.predict_labels(X)]
+    assert [[d["label"] for d in p] for p in got] == want and all(want)
+
+
 def test_admission_sheds_before_reading_the_body() -> None:
     slow = ToyLinearTagger(delay=0.1).fit(DATA.X, DATA.Y)
     app = create_app(slow, limits=ServeLimits(max_inflight=3))
