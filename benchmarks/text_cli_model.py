@@ -12,8 +12,9 @@ Two hold-outs, neither of them a test split:
 - ``goemotions``: GoEmotions' train split as A, its dev split as B.
 
 The CLI's featurizer (word + char TF-IDF, ``make_featurizer("tfidf")``) is fitted once on A's
-texts; each model is fitted on A's features and its decision rule is the CLI's text default:
-one global threshold fitted on 3-fold out-of-fold scores of A, at least one label per text iff
+texts; each model is fitted on A's features and its decision rule is the CLI's text default
+when the model was chosen: one global threshold fitted on 3-fold out-of-fold scores of A (the
+default is now ``calibrated``; see ``text_cli_default.py``), at least one label per text iff
 every text of A has one. Every model is scored once on B. (The folds share A's vocabulary and
 idf, which the CLI refits per fold: the same for every row, so the rows stay comparable.)
 """

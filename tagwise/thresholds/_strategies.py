@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, logit
 
 from tagwise._validation import check_targets
 from tagwise.exceptions import ConfigError
@@ -457,12 +457,10 @@ class CalibratedThreshold(ThresholdStrategy):
     def thresholds(self) -> np.ndarray | None:
         if self.scale_ is None or self.shift_ is None:
             return None
-        cut = float(np.log(self._global.threshold_ / (1 - self._global.threshold_)))
-        return expit((cut - self.shift_) / self.scale_)
+        return expit((logit(self._global.threshold_) - self.shift_) / self.scale_)
 
     def _logits(self, S: np.ndarray) -> np.ndarray:
-        S = np.clip(S, 1e-12, 1 - 1e-12)
-        return np.log(S / (1 - S))
+        return logit(np.clip(S, 1e-12, 1 - 1e-12))  # finite for scores of exactly 0 or 1
 
     def _comparable(self, S: np.ndarray) -> np.ndarray:
         return np.asarray(self.scale_) * self._logits(S) + np.asarray(self.shift_)
