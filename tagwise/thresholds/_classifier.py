@@ -81,7 +81,7 @@ def out_of_fold_scores(
     for train, test in cv.split(X, Y):
         with warnings.catch_warnings():
             # a rare label missing from one fold's training part is not news: the stratified
-            # splitter names the labels with fewer positives than folds once, by column
+            # splitter names the labels with fewer positives than folds once
             warnings.simplefilter("ignore", LabelWarning)
             model = clone(estimator).fit(X[train], Y[train])
         scores[test] = _proba(model, X[test], Y.shape[1])
