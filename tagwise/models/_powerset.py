@@ -260,6 +260,8 @@ class RakelClassifier(_PowersetBase):
         Labels per labelset (1 <= k <= n_labels; with k = n_labels and one labelset this is LP).
         With ``mode="cooccurrence"`` a sequence such as ``(3, 8)`` builds one partition per size
         and uses all of their groups together: coarse and fine views of the same correlations.
+        A size of n_labels there adds one group per connected set of co-occurring labels: on
+        bibtex one group of all 159, a label-powerset block beside the small groups.
     mode : {"disjoint", "overlapping", "cooccurrence"}, default="disjoint"
         "disjoint" partitions the labels at random; "overlapping" starts from such a partition
         (so every label is covered) and adds distinct random k-subsets up to ``n_labelsets``;
