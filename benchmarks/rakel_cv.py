@@ -4,6 +4,10 @@ Usage::
 
     python benchmarks/rakel_cv.py [--dataset bibtex] [--folds 3]
     python benchmarks/rakel_cv.py --k 3+8 --modes cooccurrence --C 10,30 --weights 0.1,0.2
+    python benchmarks/rakel_cv.py --k 3+8+all --modes cooccurrence --min-count 1,3
+
+``all`` stands for the number of labels (co-occurrence groups of all labels: on bibtex one LP
+block); ``--min-count`` pools each labelset's rarer combinations into one class.
 
 Every configuration of a small grid (k, disjoint/overlapping/cooccurrence, C) is fitted once per
 fold and scored by subset accuracy on the held-out part with each decision rule: the paper's
@@ -59,6 +63,9 @@ def main() -> None:
     parser.add_argument("--modes", default="disjoint,overlapping,cooccurrence")
     parser.add_argument("--C", default="3,10,30", help="regularisation values, comma-separated")
     parser.add_argument(
+        "--min-count", default="1", help="RAkEL's min_count values, comma-separated"
+    )
+    parser.add_argument(
         "--decision-tol", type=float, default=0.005, help="RAkEL's decision_tol (0: to tol)"
     )
     parser.add_argument(
@@ -85,11 +92,15 @@ def main() -> None:
     print("|---" * (len(rules) + 2) + "|")
     best = (0.0, "")
     grid = itertools.product(
-        [tuple(int(k) for k in ks.split("+")) for ks in args.k.split(",")],
+        [
+            tuple(Y.shape[1] if k == "all" else int(k) for k in ks.split("+"))
+            for ks in args.k.split(",")
+        ],
         args.modes.split(","),
         [float(C) for C in args.C.split(",")],
+        [int(m) for m in args.min_count.split(",")],
     )
-    for sizes, mode, C in grid:
+    for sizes, mode, C, min_count in grid:
         if len(sizes) > 1 and mode != "cooccurrence":
             continue  # several sizes at once: co-occurrence groups only
         k = sizes if len(sizes) > 1 else sizes[0]
@@ -98,13 +109,19 @@ def main() -> None:
         for tr, va in folds:
             t0 = time.perf_counter()
             model = RakelClassifier(
-                k=k, mode=mode, C=C, decision_tol=args.decision_tol, random_state=0
+                k=k,
+                mode=mode,
+                C=C,
+                min_count=min_count,
+                decision_tol=args.decision_tol,
+                random_state=0,
             ).fit(X[tr], Y[tr])
             seconds.append(time.perf_counter() - t0)
             for rule, value in decisions(model, X[va], Y[va], weights).items():
                 scores[rule].append(value)
         means = {r: float(np.mean(v)) for r, v in scores.items()}
         name = f"k={'+'.join(map(str, sizes))} {mode} C={C}"
+        name += f" min_count={min_count}" if min_count > 1 else ""
         best = max(best, *((m, f"{name}, {r}") for r, m in means.items()))
         cells = " | ".join(f"{means[r]:.4f}" for r in rules)
         print(f"| {name} | {cells} | {np.mean(seconds):.1f} |", flush=True)

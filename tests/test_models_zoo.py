@@ -262,9 +262,46 @@ def test_rakel_labelset_evidence_weight_trades_prior_against_evidence(data):
     assert len(np.unique(rk.predict(X), axis=0)) > 3
 
 
+def test_encode_blocks_pools_rare_combinations_into_their_mean():
+    from tagwise.models._powerset import _encode_blocks
+
+    Y = np.array([[1, 0]] * 5 + [[0, 1]] * 4 + [[1, 1]] * 1 + [[0, 0]] * 2)
+    codes, tables, offsets = _encode_blocks(Y, [np.array([0, 1])], min_count=3)
+    # [1, 0] and [0, 1] keep a class each; [1, 1] (once) and [0, 0] (twice) share one
+    np.testing.assert_array_equal(offsets, [0, 3])
+    pooled = codes[9, 0]
+    assert codes[10, 0] == codes[11, 0] == pooled
+    assert len({codes[0, 0], codes[5, 0], pooled}) == 3
+    np.testing.assert_allclose(tables[0][pooled], [1 / 3, 1 / 3])  # weighted by count
+    np.testing.assert_array_equal(tables[0][codes[0, 0]], [1, 0])
+    same, _, _ = _encode_blocks(Y, [np.array([0, 1])], min_count=2)  # one rare: no pool
+    np.testing.assert_array_equal(same[:, 0], _encode_blocks(Y, [np.array([0, 1])])[0][:, 0])
+
+
+def test_rakel_min_count_fewer_classes_still_decides_among_all_seen_sets(data, tmp_path):
+    X, Y = data
+    params = {"k": Y.shape[1], "max_iter": 40, "decision": "labelset", "evidence_weight": 1.0}
+    full = RakelClassifier(**params).fit(X, Y)
+    pooled = RakelClassifier(**params, min_count=5).fit(X, Y)
+    labelsets, counts = np.unique(Y, axis=0, return_counts=True)
+    assert (counts < 5).sum() > 1
+    assert pooled.offsets_[-1] == (counts >= 5).sum() + 1 < full.offsets_[-1]
+    pred = pooled.predict(X)
+    seen = {tuple(r) for r in labelsets}
+    assert all(tuple(r) in seen for r in pred)
+    rare = {tuple(r) for r in labelsets[counts < 5]}
+    assert any(tuple(r) in rare for r in pred)  # a pooled set can still win, on its frequency
+    proba = pooled.predict_proba(X)
+    assert np.all((proba >= 0) & (proba <= 1 + 1e-9))
+    loaded = load_model(save_model(pooled, tmp_path / "rakel-pooled"))
+    np.testing.assert_array_equal(loaded.predict(X), pred)
+    np.testing.assert_allclose(loaded.predict_proba(X), proba)
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
+        ({"min_count": 0}, "min_count must be in"),
         ({"decision": "labelsets"}, "Did you mean 'labelset'"),
         ({"evidence_weight": 0}, "evidence_weight must be in"),
         ({"k": 6}, "larger than the number of labels"),

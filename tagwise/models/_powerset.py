@@ -41,15 +41,32 @@ __all__ = ["LabelPowerset", "RakelClassifier"]
 
 
 def _encode_blocks(
-    Yd: np.ndarray, labelsets: list[np.ndarray]
+    Yd: np.ndarray, labelsets: list[np.ndarray], min_count: int = 1
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Class index per sample and block, the combination table of each block, block offsets."""
+    """Class index per sample and block, the table of each block's classes, block offsets.
+
+    A table row is the label vector (over the block's labels) of its class. Combinations seen
+    fewer than ``min_count`` times share one last class, whose row is their count-weighted
+    mean label vector (what the class stands for in marginals and votes).
+    """
     codes, tables, sizes = [], [], []
     for labels in labelsets:
-        combos, inverse = np.unique(Yd[:, labels], axis=0, return_inverse=True)
-        codes.append(inverse.ravel())
-        tables.append(combos.astype(np.int8))
-        sizes.append(len(combos))
+        combos, inverse, counts = np.unique(
+            Yd[:, labels], axis=0, return_inverse=True, return_counts=True
+        )
+        inverse = inverse.ravel()
+        table = combos.astype(np.float32)
+        rare = counts < min_count
+        if rare.sum() > 1:  # pooling a single combination would change nothing
+            keep = ~rare
+            new_index = np.full(len(combos), keep.sum())
+            new_index[keep] = np.arange(keep.sum())
+            inverse = new_index[inverse]
+            pooled = counts[rare] @ combos[rare] / counts[rare].sum()
+            table = np.vstack([table[keep], pooled[None, :].astype(np.float32)])
+        codes.append(inverse)
+        tables.append(table)
+        sizes.append(len(table))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     return np.stack(codes, axis=1), tables, offsets
 
@@ -113,7 +130,9 @@ class _PowersetBase(MultiLabelClassifier):
         Yd = dense_targets(Y)
         rng = np.random.default_rng(getattr(self, "random_state", None))
         self.labelsets_ = [np.asarray(s, dtype=np.int64) for s in self._labelsets(Yd, rng)]
-        codes, self.tables_, self.offsets_ = _encode_blocks(Yd, self.labelsets_)
+        codes, self.tables_, self.offsets_ = _encode_blocks(
+            Yd, self.labelsets_, int(getattr(self, "min_count", 1))
+        )
         stats = standardizer(X, self.standardize)
         Xs = X
         if stats is not None:
@@ -203,7 +222,7 @@ class _PowersetBase(MultiLabelClassifier):
         self.thresholds_ = np.asarray(arrays["thresholds"])
         m = int(state["n_labelsets"])
         self.labelsets_ = [np.asarray(arrays[f"labels_{i}"], dtype=np.int64) for i in range(m)]
-        self.tables_ = [np.asarray(arrays[f"table_{i}"], dtype=np.int8) for i in range(m)]
+        self.tables_ = [np.asarray(arrays[f"table_{i}"], dtype=np.float32) for i in range(m)]
 
 
 class LabelPowerset(_PowersetBase):
@@ -287,6 +306,12 @@ class RakelClassifier(_PowersetBase):
     evidence_weight : float, default=0.5
         Weight of the labelsets' evidence against the label-set prior for ``decision="labelset"``
         (> 0; smaller trusts the training frequencies more).
+    min_count : int, default=1
+        Within each labelset, label combinations seen fewer than ``min_count`` times in training
+        share one class, which stands for their count-weighted mean label vector in votes and
+        marginals (``decision="labelset"`` still tells the full label sets apart by their
+        frequency and the other labelsets). Fewer classes make a faster fit: on bibtex a group of
+        all 159 labels has 2,058 combinations, 282 of them seen at least 3 times.
     C, standardize, max_iter, tol, decision_tol : as in :class:`LabelPowerset`.
     random_state : int or None, default=None
     """
@@ -307,6 +332,7 @@ class RakelClassifier(_PowersetBase):
         at_least_one: bool = False,
         decision: str = "vote",
         evidence_weight: float = 0.5,
+        min_count: int = 1,
         random_state: int | None = None,
     ) -> None:
         self.k = k
@@ -321,12 +347,14 @@ class RakelClassifier(_PowersetBase):
         self.at_least_one = at_least_one
         self.decision = decision
         self.evidence_weight = evidence_weight
+        self.min_count = min_count
         self.random_state = random_state
 
     def _labelsets(self, Yd: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         check_choice("mode", self.mode, ("disjoint", "overlapping", "cooccurrence"))
         check_choice("decision", self.decision, ("vote", "labelset"))
         check_number("evidence_weight", self.evidence_weight, low=0.0, low_open=True)
+        check_number("min_count", self.min_count, low=1, integer=True)
         n_labels = Yd.shape[1]
         sizes = self._sizes()
         for k in sizes:
@@ -422,6 +450,7 @@ class RakelClassifier(_PowersetBase):
         state, arrays = super()._artifact_state()
         arrays["seen_labelsets"] = self.seen_labelsets_
         arrays["seen_counts"] = self.seen_counts_
+        arrays["seen_classes"] = self.seen_classes_
         return state, arrays
 
     def _restore_artifact(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -431,7 +460,10 @@ class RakelClassifier(_PowersetBase):
         seen = arrays.get("seen_labelsets", np.zeros((0, n_labels)))
         self.seen_labelsets_ = np.asarray(seen, dtype=np.int8).reshape(-1, n_labels)
         self.seen_counts_ = np.asarray(arrays.get("seen_counts", []), dtype=np.int64)
-        # derived, not stored: the class of every seen label set in every block
+        if "seen_classes" in arrays:
+            self.seen_classes_ = np.asarray(arrays["seen_classes"], dtype=np.int64)
+            return
+        # not stored before min_count existed (no pooled classes): found in the tables
         self.seen_classes_ = np.zeros((len(self.seen_labelsets_), len(self.labelsets_)), np.int64)
         if len(self.seen_labelsets_):
             for i, (labels, table) in enumerate(zip(self.labelsets_, self.tables_, strict=True)):
