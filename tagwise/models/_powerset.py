@@ -40,6 +40,21 @@ from tagwise.models._linear import standardizer
 __all__ = ["LabelPowerset", "RakelClassifier"]
 
 
+def _unique_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(A, axis=0, return_index, return_inverse, return_counts)`` for a 0/1 matrix.
+
+    Each row is packed into bits (first column in the highest bit, so the order is the same as
+    numpy's) and compared as one short byte string: bibtex's 79 RAkEL blocks take 0.03 s instead
+    of 0.44 s. Returns the distinct rows, the first index of each, the inverse (n,), the counts.
+    """
+    packed = np.ascontiguousarray(np.packbits(A != 0, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    return A[first], first, inverse.ravel(), counts
+
+
 def _encode_blocks(
     Yd: np.ndarray, labelsets: list[np.ndarray], min_count: int = 1
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
@@ -51,10 +66,7 @@ def _encode_blocks(
     """
     codes, tables, sizes = [], [], []
     for labels in labelsets:
-        combos, inverse, counts = np.unique(
-            Yd[:, labels], axis=0, return_inverse=True, return_counts=True
-        )
-        inverse = inverse.ravel()
+        combos, _, inverse, counts = _unique_rows(Yd[:, labels])
         table = combos.astype(np.float32)
         rare = counts < min_count
         if rare.sum() > 1:  # pooling a single combination would change nothing
@@ -399,10 +411,9 @@ class RakelClassifier(_PowersetBase):
         return self._labelset_decision(self._block_probas(X))
 
     def _remember_label_sets(self, Yd: np.ndarray, codes: np.ndarray) -> None:
-        labelsets, first, counts = np.unique(
-            Yd.astype(np.int8), axis=0, return_index=True, return_counts=True
-        )
-        self.seen_labelsets_, self.seen_counts_ = labelsets, counts.astype(np.int64)
+        labelsets, first, _, counts = _unique_rows(Yd)
+        self.seen_labelsets_ = labelsets.astype(np.int8)
+        self.seen_counts_ = counts.astype(np.int64)
         # (n_seen, n_labelsets): the class (column of the block softmax) of each seen label set
         self.seen_classes_ = codes[first] + self.offsets_[:-1]
 
