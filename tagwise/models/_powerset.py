@@ -60,14 +60,15 @@ def _encode_blocks(
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Class index per sample and block, the table of each block's classes, block offsets.
 
-    A table row is the label vector (over the block's labels) of its class. Combinations seen
-    fewer than ``min_count`` times share one last class, whose row is their count-weighted
-    mean label vector (what the class stands for in marginals and votes).
+    A table row is the label vector (over the block's labels) of its class, int8. Combinations
+    seen fewer than ``min_count`` times share one last class, whose row is their count-weighted
+    mean label vector (what the class stands for in marginals and votes); that block's table
+    is float32.
     """
     codes, tables, sizes = [], [], []
     for labels in labelsets:
         combos, _, inverse, counts = _unique_rows(Yd[:, labels])
-        table = combos.astype(np.float32)
+        table = combos.astype(np.int8)  # 0/1 rows: stored small
         rare = counts < min_count
         if rare.sum() > 1:  # pooling a single combination would change nothing
             keep = ~rare
@@ -75,7 +76,7 @@ def _encode_blocks(
             new_index[keep] = np.arange(keep.sum())
             inverse = new_index[inverse]
             pooled = counts[rare] @ combos[rare] / counts[rare].sum()
-            table = np.vstack([table[keep], pooled[None, :].astype(np.float32)])
+            table = np.vstack([table[keep], pooled[None, :]]).astype(np.float32)
         codes.append(inverse)
         tables.append(table)
         sizes.append(len(table))
@@ -234,7 +235,7 @@ class _PowersetBase(MultiLabelClassifier):
         self.thresholds_ = np.asarray(arrays["thresholds"])
         m = int(state["n_labelsets"])
         self.labelsets_ = [np.asarray(arrays[f"labels_{i}"], dtype=np.int64) for i in range(m)]
-        self.tables_ = [np.asarray(arrays[f"table_{i}"], dtype=np.float32) for i in range(m)]
+        self.tables_ = [np.asarray(arrays[f"table_{i}"]) for i in range(m)]  # int8 or float32
 
 
 class LabelPowerset(_PowersetBase):
@@ -461,7 +462,8 @@ class RakelClassifier(_PowersetBase):
         state, arrays = super()._artifact_state()
         arrays["seen_labelsets"] = self.seen_labelsets_
         arrays["seen_counts"] = self.seen_counts_
-        arrays["seen_classes"] = self.seen_classes_
+        if self.min_count > 1:  # pooled classes: not found again from the tables on load
+            arrays["seen_classes"] = self.seen_classes_
         return state, arrays
 
     def _restore_artifact(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -474,7 +476,7 @@ class RakelClassifier(_PowersetBase):
         if "seen_classes" in arrays:
             self.seen_classes_ = np.asarray(arrays["seen_classes"], dtype=np.int64)
             return
-        # not stored before min_count existed (no pooled classes): found in the tables
+        # stored only for pooled classes (min_count > 1): otherwise found in the tables
         self.seen_classes_ = np.zeros((len(self.seen_labelsets_), len(self.labelsets_)), np.int64)
         if len(self.seen_labelsets_):
             for i, (labels, table) in enumerate(zip(self.labelsets_, self.tables_, strict=True)):
