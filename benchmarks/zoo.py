@@ -253,8 +253,8 @@ def worker(what: str, who: str, name: str, out: str) -> None:
     elif what == "rakel-lp" and who == "ours":
         from tagwise.models import RakelClassifier
 
-        # the best of benchmarks/rakel_cv.py once a group of all labels is allowed: an LP block
-        # (on bibtex the 159 labels form one co-occurrence group) beside the groups of 3 and 8
+        # the best of benchmarks/rakel_cv.py with a group of all labels and no pooling
+        # (min_count=1): an LP block (bibtex's 159 labels form one group) beside 3 and 8
         model = RakelClassifier(
             k=(3, 8, Ytr.shape[1]),
             mode="cooccurrence",
