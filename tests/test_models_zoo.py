@@ -299,10 +299,25 @@ def test_rakel_min_count_fewer_classes_still_decides_among_all_seen_sets(data, t
     # without pooling the classes of the label sets are not stored: found again on load
     state, arrays = full._artifact_state()
     assert "seen_classes" not in arrays
-    old = RakelClassifier(**params)
-    old.classes_ = full.classes_
-    old._restore_artifact(state, arrays)
-    np.testing.assert_array_equal(old.seen_classes_, full.seen_classes_)
+    restored = RakelClassifier(**params)
+    restored.classes_ = full.classes_
+    restored._restore_artifact(state, arrays)
+    np.testing.assert_array_equal(restored.seen_classes_, full.seen_classes_)
+
+
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 20])
+def test_unique_rows_matches_numpy(width):
+    from tagwise.models._powerset import _unique_rows
+
+    A = np.random.default_rng(width).integers(0, 2, (300, width))
+    rows, first, inverse, counts = _unique_rows(A)
+    ref_rows, ref_first, ref_inverse, ref_counts = np.unique(
+        A, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    np.testing.assert_array_equal(rows, ref_rows)  # same rows in the same order
+    np.testing.assert_array_equal(first, ref_first)
+    np.testing.assert_array_equal(inverse, ref_inverse.ravel())
+    np.testing.assert_array_equal(counts, ref_counts)
 
 
 @pytest.mark.parametrize(
