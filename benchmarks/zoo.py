@@ -35,6 +35,13 @@ PEER_PY = ROOT / "benchmarks" / ".env-zoo" / "bin" / "python"
 DATA = ROOT.parent / "shared" / "datasets"
 SMALL = ("yeast", "scene", "emotions")
 ALL = ("yeast", "scene", "emotions", "bibtex", "delicious", "corel5k")
+# The RAkEL speed rows, both the best of benchmarks/rakel_cv.py (3-fold CV subset accuracy on
+# bibtex's training split): "rakel" with each labelset's combinations seen once pooled into one
+# class (the pick), "rakel-lp" without pooling (min_count=1; 4x slower)
+RAKEL = {
+    "rakel": {"C": 30.0, "min_count": 2, "evidence_weight": 0.15},
+    "rakel-lp": {"C": 10.0, "evidence_weight": 0.25},
+}
 
 
 def load(name: str):
@@ -233,36 +240,17 @@ def worker(what: str, who: str, name: str, out: str) -> None:
 
         m = OneVsRestClassifier(LogisticRegression(solver="liblinear")).fit(Xtr, Ytr)
         P = np.asarray(m.predict_proba(Xte))
-    elif what == "rakel" and who == "ours":
+    elif what in RAKEL and who == "ours":
         from tagwise.models import RakelClassifier
 
-        # the best of benchmarks/rakel_cv.py: 3-fold CV subset accuracy on the training split.
-        # Co-occurrence groups of 3, of 8 and of all labels (an LP block on bibtex), each
-        # labelset's combinations seen once pooled into one class
+        # co-occurrence groups of 3, of 8 and of all labels (on bibtex one group: an LP block)
         model = RakelClassifier(
             k=(3, 8, Ytr.shape[1]),
             mode="cooccurrence",
-            C=30.0,
-            min_count=2,
             decision="labelset",
-            evidence_weight=0.15,
             at_least_one=True,
             random_state=0,
-        )
-        P = model.fit(Xtr, Ytr).predict(Xte).astype(float)
-    elif what == "rakel-lp" and who == "ours":
-        from tagwise.models import RakelClassifier
-
-        # the best of benchmarks/rakel_cv.py with a group of all labels and no pooling
-        # (min_count=1): an LP block (bibtex's 159 labels form one group) beside 3 and 8
-        model = RakelClassifier(
-            k=(3, 8, Ytr.shape[1]),
-            mode="cooccurrence",
-            C=10.0,
-            decision="labelset",
-            evidence_weight=0.25,
-            at_least_one=True,
-            random_state=0,
+            **RAKEL[what],
         )
         P = model.fit(Xtr, Ytr).predict(Xte).astype(float)
     elif what == "rakel-paper" and who == "ours":  # the paper's RAkEL-d k=3, for comparison
