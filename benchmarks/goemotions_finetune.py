@@ -27,6 +27,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, logit
@@ -49,6 +50,10 @@ WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 
 def fit(args: argparse.Namespace) -> None:
     """Fine-tune on train; save dev and test probabilities (nothing is scored)."""
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     train, dev, test = (load_dataset("goemotions", s, home=DATA) for s in ("train", "dev", "test"))
     model = TransformerClassifier(
         max_length=args.max_length,
@@ -82,13 +87,13 @@ def fit(args: argparse.Namespace) -> None:
     )
 
 
-def linear_scores() -> tuple[np.ndarray, np.ndarray]:
+def linear_scores(dev: Any, test: Any) -> tuple[np.ndarray, np.ndarray]:
     """The CPU pipeline's dev and test scores (margins), fitted on train; cached on disk."""
     path = CACHE / "goemotions_linear_c0.1_scores.npz"
     if path.exists():
         saved = np.load(path)
         return saved["dev"], saved["test"]
-    train, dev, test = (load_dataset("goemotions", s, home=DATA) for s in ("train", "dev", "test"))
+    train = load_dataset("goemotions", "train", home=DATA)
     featurizer = text_featurizer(True, True, CACHE)
     model = LinearOneVsRest(loss="squared_hinge", C=0.1).fit(
         featurizer.fit_transform(train.text), train.Y
@@ -114,7 +119,7 @@ def blend(args: argparse.Namespace) -> None:
     Y_dev, Y_test = np.asarray(dev.Y), np.asarray(test.Y)
     saved = np.load(args.scores)
     tuned_dev, tuned_test = _logits(saved["dev"]), _logits(saved["test"])
-    lin_dev, lin_test = linear_scores()
+    lin_dev, lin_test = linear_scores(dev, test)
     # one scale per model, from dev: both blocks then have unit spread
     lin_scale, tuned_scale = lin_dev.std(), tuned_dev.std()
 
@@ -165,10 +170,6 @@ def main() -> None:
     b.add_argument("scores", type=Path, help="an .npz written by `fit`")
     b.add_argument("--test", action="store_true", help="score the test split (once)")
     args = parser.parse_args()
-    if getattr(args, "threads", None):
-        import torch
-
-        torch.set_num_threads(args.threads)
     {"fit": fit, "blend": blend}[args.command](args)
 
 
