@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,51 +38,22 @@ from tagwise.data import load_dataset  # noqa: E402
 from tagwise.metrics import macro_f1, micro_f1  # noqa: E402
 from tagwise.model_selection import MultilabelStratifiedKFold  # noqa: E402
 from tagwise.models import LinearOneVsRest  # noqa: E402
-from tagwise.text import TransformerClassifier  # noqa: E402
 from tagwise.thresholds import make_strategy  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from finetune_blend import WEIGHTS, add_fit_arguments, crossed_f1, finetune, logits  # noqa: E402
 from text import CACHE, DATA, text_featurizer  # noqa: E402
-
-WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 
 
 def fit(args: argparse.Namespace) -> None:
     """Fine-tune on train; save dev and test probabilities (nothing is scored)."""
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     train, dev, test = (load_dataset("goemotions", s, home=DATA) for s in ("train", "dev", "test"))
-    model = TransformerClassifier(
-        max_length=args.max_length,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        head_lr=args.head_lr,
-        device=args.device,
-        random_state=args.seed,
-    )
-    t0 = time.perf_counter()
-    model.fit(train.text, train.Y)
-    fit_s = time.perf_counter() - t0
-    for h in model.history_:
-        print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['seconds']:.0f} s", flush=True)
-    t0 = time.perf_counter()
-    P_dev = model.predict_proba(dev.text)
-    P_test = model.predict_proba(test.text)
-    predict_s = time.perf_counter() - t0
-    device = str(next(model.module_.parameters()).device)
-    out = CACHE / (
-        f"goemotions_finetune_{device.split(':')[0]}_e{args.epochs}_lr{args.lr:g}"
-        f"_len{args.max_length}_s{args.seed}.npz"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, dev=P_dev, test=P_test, fit_s=fit_s, predict_s=predict_s, device=device)
-    n = len(dev.text) + len(test.text)
-    print(
-        f"fine-tuned on {device} in {fit_s:.0f} s ({args.epochs * len(train.text) / fit_s:.0f} "
-        f"texts/s); predicted {n} texts in {predict_s:.0f} s; wrote {out}"
+    finetune(
+        args,
+        "goemotions_finetune",
+        list(train.text),
+        np.asarray(train.Y),
+        {"dev": list(dev.text), "test": list(test.text)},
     )
 
 
@@ -103,10 +73,6 @@ def linear_scores(dev: Any, test: Any) -> tuple[np.ndarray, np.ndarray]:
     return dev_s, test_s
 
 
-def _logits(P: np.ndarray) -> np.ndarray:
-    return logit(np.clip(np.asarray(P, dtype=np.float64), 1e-7, 1 - 1e-7))
-
-
 def _decide(y_fit: np.ndarray, s_fit: np.ndarray, s: np.ndarray) -> np.ndarray:
     """Predictions on ``s`` with per-label thresholds tuned on (y_fit, s_fit), >= 1 label."""
     rule = make_strategy("per_label", at_least_one=True).fit(y_fit, expit(s_fit))
@@ -118,7 +84,7 @@ def blend(args: argparse.Namespace) -> None:
     dev, test = (load_dataset("goemotions", s, home=DATA) for s in ("dev", "test"))
     Y_dev, Y_test = np.asarray(dev.Y), np.asarray(test.Y)
     saved = np.load(args.scores)
-    tuned_dev, tuned_test = _logits(saved["dev"]), _logits(saved["test"])
+    tuned_dev, tuned_test = logits(saved["dev"]), logits(saved["test"])
     lin_dev, lin_test = linear_scores(dev, test)
     # one scale per model, from dev: both blocks then have unit spread
     lin_scale, tuned_scale = lin_dev.std(), tuned_dev.std()
@@ -135,14 +101,8 @@ def blend(args: argparse.Namespace) -> None:
     print("|---|---|---|")
     dev_macro = {}
     for w in WEIGHTS:
-        S = mix(w, lin_dev, tuned_dev)
-        macro, micro = [], []
-        for fit_rows, score_rows in (halves, halves[::-1]):
-            pred = _decide(Y_dev[fit_rows], S[fit_rows], S[score_rows])
-            macro.append(macro_f1(Y_dev[score_rows], pred))
-            micro.append(micro_f1(Y_dev[score_rows], pred))
-        dev_macro[w] = float(np.mean(macro))
-        print(f"| {w} | {dev_macro[w]:.4f} | {np.mean(micro):.4f} |", flush=True)
+        micro, dev_macro[w] = crossed_f1(_decide, mix(w, lin_dev, tuned_dev), Y_dev, halves)
+        print(f"| {w} | {dev_macro[w]:.4f} | {micro:.4f} |", flush=True)
     best = max(dev_macro, key=dev_macro.__getitem__)
     print(f"\nchosen on dev: w = {best}")
     if not args.test:
@@ -158,14 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     f = sub.add_parser("fit", help="fine-tune on train, save dev/test probabilities")
-    f.add_argument("--device", default="auto")
-    f.add_argument("--epochs", type=int, default=3)
-    f.add_argument("--batch-size", type=int, default=32)
-    f.add_argument("--lr", type=float, default=1e-4)
-    f.add_argument("--head-lr", type=float, default=3e-3)
-    f.add_argument("--max-length", type=int, default=64)
-    f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--threads", type=int, default=None, help="torch threads on CPU")
+    add_fit_arguments(f, epochs=3)
     b = sub.add_parser("blend", help="choose the blend on dev; --test scores test once")
     b.add_argument("scores", type=Path, help="an .npz written by `fit`")
     b.add_argument("--test", action="store_true", help="score the test split (once)")
