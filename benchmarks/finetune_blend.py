@@ -1,7 +1,8 @@
 """What ``goemotions_finetune.py`` and ``reuters_finetune.py`` share: fine-tune, save, blend.
 
 ``finetune`` fits ``TransformerClassifier`` with the settings of ``add_fit_arguments`` and saves
-its probabilities for the given texts under ``benchmarks/.cache``; ``crossed_f1`` scores a
+its probabilities for the given texts under ``benchmarks/.cache`` (and the model itself with
+``--save DIR``); ``crossed_f1`` scores a
 decision rule on one half of a hold-out after fitting it on the other, both ways.
 """
 
@@ -19,6 +20,7 @@ from scipy.special import logit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tagwise.io import save_model  # noqa: E402
 from tagwise.metrics import macro_f1, micro_f1  # noqa: E402
 from tagwise.text import TransformerClassifier  # noqa: E402
 
@@ -38,6 +40,7 @@ def add_fit_arguments(parser: argparse.ArgumentParser, epochs: int) -> None:
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch threads on CPU")
+    parser.add_argument("--save", type=Path, default=None, help="also save the fitted model here")
 
 
 def finetune(
@@ -66,6 +69,8 @@ def finetune(
     fit_s = time.perf_counter() - t0
     for h in model.history_:
         print(f"epoch {h['epoch']}: loss {h['loss']:.4f}, {h['seconds']:.0f} s", flush=True)
+    if args.save:  # for throughput runs on the fitted weights (`load_model` reads it back)
+        save_model(model, args.save)
     t0 = time.perf_counter()
     probabilities = {name: model.predict_proba(out) for name, out in outputs.items()}
     predict_s = time.perf_counter() - t0
