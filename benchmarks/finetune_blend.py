@@ -2,8 +2,9 @@
 
 ``finetune`` fits ``TransformerClassifier`` with the settings of ``add_fit_arguments`` and saves
 its probabilities for the given texts under ``benchmarks/.cache`` (and the model itself with
-``--save DIR``); ``crossed_f1`` scores a
-decision rule on one half of a hold-out after fitting it on the other, both ways.
+``--save DIR``); ``scaled_mix`` mixes its log-odds with the linear pipeline's scores;
+``crossed_f1`` scores a decision rule on one half of a hold-out after fitting it on the other,
+both ways.
 """
 
 from __future__ import annotations
@@ -92,6 +93,20 @@ def finetune(
 def logits(P: np.ndarray) -> np.ndarray:
     """Probabilities of any shape → log-odds, finite at 0 and 1."""
     return logit(np.clip(np.asarray(P, dtype=np.float64), 1e-7, 1 - 1e-7))
+
+
+def scaled_mix(
+    linear_fit: np.ndarray, tuned_fit: np.ndarray
+) -> Callable[[float, np.ndarray, np.ndarray], np.ndarray]:
+    """``mix(w, linear, tuned)``: each model's scores divided by their standard deviation on the
+    split the weight is chosen on (one scale per model, so both speak in comparable units),
+    averaged with weight ``w`` on the fine-tuned side; arrays of shape (n, n_labels)."""
+    linear_scale, tuned_scale = linear_fit.std(), tuned_fit.std()
+
+    def mix(w: float, linear: np.ndarray, tuned: np.ndarray) -> np.ndarray:
+        return (1 - w) * linear / linear_scale + w * tuned / tuned_scale
+
+    return mix
 
 
 def crossed_f1(

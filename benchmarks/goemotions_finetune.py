@@ -41,7 +41,14 @@ from tagwise.models import LinearOneVsRest  # noqa: E402
 from tagwise.thresholds import make_strategy  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from finetune_blend import WEIGHTS, add_fit_arguments, crossed_f1, finetune, logits  # noqa: E402
+from finetune_blend import (  # noqa: E402
+    WEIGHTS,
+    add_fit_arguments,
+    crossed_f1,
+    finetune,
+    logits,
+    scaled_mix,
+)
 from text import CACHE, DATA, text_featurizer  # noqa: E402
 
 
@@ -86,11 +93,7 @@ def blend(args: argparse.Namespace) -> None:
     saved = np.load(args.scores)
     tuned_dev, tuned_test = logits(saved["dev"]), logits(saved["test"])
     lin_dev, lin_test = linear_scores(dev, test)
-    # one scale per model, from dev: both blocks then have unit spread
-    lin_scale, tuned_scale = lin_dev.std(), tuned_dev.std()
-
-    def mix(w: float, lin: np.ndarray, tuned: np.ndarray) -> np.ndarray:
-        return (1 - w) * lin / lin_scale + w * tuned / tuned_scale
+    mix = scaled_mix(lin_dev, tuned_dev)
 
     halves = next(MultilabelStratifiedKFold(2, shuffle=True, random_state=0).split(dev.text, Y_dev))
     print(

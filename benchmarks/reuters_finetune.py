@@ -46,7 +46,14 @@ from tagwise.models import make_model  # noqa: E402
 from tagwise.thresholds import make_strategy  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from finetune_blend import WEIGHTS, add_fit_arguments, crossed_f1, finetune, logits  # noqa: E402
+from finetune_blend import (  # noqa: E402
+    WEIGHTS,
+    add_fit_arguments,
+    crossed_f1,
+    finetune,
+    logits,
+    scaled_mix,
+)
 from text import CACHE, DATA, text_featurizer  # noqa: E402
 
 RULE = "calibrated:3"
@@ -93,10 +100,7 @@ def blend(args: argparse.Namespace) -> None:
     Y_B = np.asarray(train.Y)[time_split(len(train.text))[1]]
     saved = np.load(args.time_scores)
     tuned_B, svm_B = logits(saved["P"]), svm_logits("time")
-    svm_scale, tuned_scale = svm_B.std(), tuned_B.std()
-
-    def mix(w: float, svm: np.ndarray, tuned: np.ndarray) -> np.ndarray:
-        return (1 - w) * svm / svm_scale + w * tuned / tuned_scale
+    mix = scaled_mix(svm_B, tuned_B)
 
     def decide(y_fit: np.ndarray, s_fit: np.ndarray, s: np.ndarray) -> np.ndarray:
         rule = make_strategy(RULE, at_least_one=True).fit(y_fit, expit(s_fit))
